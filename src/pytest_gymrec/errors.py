@@ -1,0 +1,35 @@
+"""Exceptions and warnings raised by pytest-gymrec.
+
+Kept in a module of their own so that every other module (and users) can import them without
+importing numpy, scipy or gymnasium.
+"""
+
+from __future__ import annotations
+
+
+class GymrecFailure(AssertionError):
+    """A statistical verdict found evidence of a regression.
+
+    A subclass of ``AssertionError`` so pytest reports it as a test failure (not an error) and
+    users can catch it like any assertion. The message is the whole small report.
+    """
+
+
+class GymrecInconclusive(UserWarning):
+    """The data could not decide the verdict either way (too few episodes, no usable spread)."""
+
+
+class GymrecStatisticsWarning(UserWarning):
+    """The verdict was computed, but its assumptions are doubtful for this data."""
+
+
+class GymrecUsageError(ValueError):
+    """A value given to pytest-gymrec is invalid. The message names the value and its source."""
+
+
+class GymrecEnvError(RuntimeError):
+    """An environment could not be built, or misbehaved while an episode ran."""
+
+
+class GymrecPolicyError(RuntimeError):
+    """The policy raised, or returned something that is not an action."""

@@ -1,0 +1,170 @@
+"""The object behind the ``gymrec`` fixture. No pytest; gymnasium only once an env is needed."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from .errors import GymrecUsageError
+from .results import CheckContext, Episode, EvalResult
+from .settings import Settings
+
+if TYPE_CHECKING:
+    from .episodes import EpisodeRecorder, Policy
+    from .stats import Verdict
+
+
+@dataclasses.dataclass
+class TestRecord:
+    """Everything one test produced, read by the report hooks."""
+
+    nodeid: str
+    episodes: list[Episode] = dataclasses.field(default_factory=list)
+    verdicts: list[Verdict] = dataclasses.field(default_factory=list)
+
+    def add_episode(self, episode: Episode) -> None:
+        self.episodes.append(episode)
+
+    def add_verdict(self, verdict: Verdict) -> None:
+        self.verdicts.append(verdict)
+
+
+class Gymrec:
+    """Evaluate agents, wrap envs with statistics, and check returns. One per test."""
+
+    def __init__(self, settings: Settings, record: TestRecord, reproduce: str) -> None:
+        self._settings = settings
+        self._record = record
+        self._reproduce = reproduce
+        self._envs: list[Any] = []
+        self.result = EvalResult(context=self._context(settings))
+        """Episodes of every env made with :meth:`make` or :meth:`wrap` in this test."""
+
+    # -- what the test reads -----------------------------------------------------------------
+
+    @property
+    def seeds(self) -> list[int]:
+        """The resolved seed list (ini < command line < marker)."""
+        return list(self._settings.seeds)
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings
+
+    # -- running -------------------------------------------------------------------------------
+
+    def evaluate(
+        self,
+        env: Any,
+        policy: Policy | Any,
+        *,
+        seeds: Iterable[int] | int | str | None = None,
+        max_steps: int | None = None,
+        bounds: tuple[float, float] | None = None,
+        **make_kwargs: Any,
+    ) -> EvalResult:
+        """Run one episode per seed and return the episodes as an :class:`EvalResult`.
+
+        Each episode calls ``reset(seed=s)`` and seeds the action space with ``s``, so an
+        evaluation is reproducible. ``env`` is an env id, an ``EnvSpec``, a zero-argument
+        factory or a ``gymnasium.Env``; ``make_kwargs`` go to ``gym.make``.
+        """
+        from .episodes import as_policy, resolve_env, run_episodes
+
+        call = self._settings.layered(
+            "gymrec.evaluate()", {"seeds": seeds, "max_steps": max_steps, "bounds": bounds}
+        )
+        source = resolve_env(env, "gymrec.evaluate()", make_kwargs)
+        act = as_policy(policy, "gymrec.evaluate()")
+        episodes: list[Episode] = []
+
+        def keep(episode: Episode) -> None:
+            episodes.append(episode)
+            self._record.add_episode(episode)
+
+        built = source.build()
+        recorder = self._recorder(built, source.label, source.factory, call.max_steps, keep)
+        try:
+            run_episodes(recorder, act, call.seeds, source.label)
+        finally:
+            if source.instance is None:
+                recorder.close()
+        return EvalResult(episodes, env_label=source.label, context=self._context(call))
+
+    def make(self, env_id: Any, **kwargs: Any) -> EpisodeRecorder:
+        """``gym.make`` plus Gymnasium's episode statistics; closed at teardown.
+
+        The env has ``return_queue``, ``length_queue``, ``time_queue`` and sets
+        ``info["episode"]`` as Gymnasium's ``RecordEpisodeStatistics`` does, and every episode
+        also lands in :attr:`result`.
+        """
+        from .episodes import resolve_env
+
+        source = resolve_env(env_id, "gymrec.make()", kwargs)
+        if source.instance is not None:
+            return self.wrap(source.instance)
+        return self._track(source.build(), source.label, source.factory)
+
+    def wrap(self, env: Any) -> EpisodeRecorder:
+        """Add episode statistics and recording to an env you built; closed at teardown."""
+        from .episodes import resolve_env
+
+        source = resolve_env(env, "gymrec.wrap()")
+        if source.instance is None:
+            raise GymrecUsageError(
+                f"gymrec.wrap() takes a built gymnasium.Env, got {env!r}; "
+                "use gymrec.make() for an env id"
+            )
+        return self._track(source.instance, source.label, source.factory)
+
+    def close(self) -> None:
+        """Close every env this fixture made or wrapped (teardown calls it)."""
+        errors = []
+        while self._envs:
+            env = self._envs.pop()
+            try:
+                env.close()
+            except Exception as exc:  # keep closing the others; report the first
+                errors.append(exc)
+        if errors:
+            raise errors[0]
+
+    # -- checks --------------------------------------------------------------------------------
+
+    def assert_return(self, *args: Any, **kwargs: Any) -> Verdict:
+        """Check :attr:`result` (episodes of :meth:`make`/:meth:`wrap` envs)."""
+        __tracebackhide__ = True
+        return self.result.assert_return(*args, **kwargs)
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _track(self, env: Any, label: str, rebuild: Any) -> EpisodeRecorder:
+        def keep(episode: Episode) -> None:
+            self.result.episodes.append(episode)
+            self._record.add_episode(episode)
+
+        recorder = self._recorder(env, label, rebuild, self._settings.max_steps, keep)
+        self._envs.append(recorder)
+        labels = {episode_env for episode_env in self.result.env_label.split(", ") if episode_env}
+        self.result.env_label = ", ".join(sorted(labels | {label}))
+        return recorder
+
+    def _recorder(
+        self, env: Any, label: str, rebuild: Any, max_steps: int, keep: Any
+    ) -> EpisodeRecorder:
+        from .episodes import EpisodeRecorder
+
+        return EpisodeRecorder(
+            env, on_episode=keep, label=label, rebuild=rebuild, max_steps=max_steps
+        )
+
+    def _context(self, settings: Settings) -> CheckContext:
+        return CheckContext(
+            alpha=settings.alpha,
+            bounds=settings.bounds,
+            bounds_source=settings.source("bounds"),
+            rng_key=self._record.nodeid,
+            reproduce=self._reproduce,
+            record=self._record.add_verdict,
+        )

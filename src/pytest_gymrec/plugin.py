@@ -1,0 +1,193 @@
+"""pytest-gymrec's entry point: options, ini, marker, the ``gymrec`` fixture and report hooks.
+
+pytest imports this module in every project on the machine, so it imports only the standard
+library, pytest and the pure settings module: gymnasium, numpy and scipy load when a test uses
+the fixture.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+from collections.abc import Callable, Generator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from . import settings as gymrec_settings
+from .errors import GymrecUsageError
+
+if TYPE_CHECKING:
+    from .fixture import Gymrec, TestRecord  # noqa: F401 (TestRecord: in a string)
+
+BASE_SETTINGS_KEY = pytest.StashKey[gymrec_settings.Settings]()
+ITEM_SETTINGS_KEY = pytest.StashKey[gymrec_settings.Settings]()
+RECORD_KEY = pytest.StashKey["TestRecord"]()
+
+MARKER = (
+    "gymrec(*, seeds=None, alpha=None, bounds=None, max_steps=None): settings for the "
+    "gymrec fixture in this test: seeds as N, 'A-B', '1,5,9' or an iterable of ints; alpha, "
+    "the flake-rate bound of verdicts; bounds=(lo, hi) of an episode's return; max_steps, "
+    "the guard against episodes that never end."
+)
+
+
+def _argparse_type(setting: gymrec_settings.Setting) -> Callable[[str], Any]:
+    def parse(text: str) -> Any:
+        try:
+            return setting.parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(f"{exc} (in {setting.flag} {text})") from None
+
+    parse.__name__ = setting.name  # argparse names the type in its error message
+    return parse
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("gymrec", "regression tests of RL agents (pytest-gymrec)")
+    for setting in gymrec_settings.SETTINGS.values():
+        if not setting.on_command_line:
+            continue
+        group.addoption(
+            setting.flag,
+            dest=setting.dest,
+            type=_argparse_type(setting),
+            default=None,
+            metavar=setting.metavar,
+            help=setting.help,
+        )
+        parser.addini(
+            setting.ini_name, setting.help + f" (ini twin of {setting.flag})", default=None
+        )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", MARKER)
+    inipath = str(config.inipath) if config.inipath else "the ini file"
+    ini_text = {
+        name: str(config.getini(setting.ini_name))
+        for name, setting in gymrec_settings.SETTINGS.items()
+        if setting.on_command_line and config.getini(setting.ini_name) not in (None, "")
+    }
+    try:
+        base = gymrec_settings.from_text(
+            gymrec_settings.defaults(),
+            lambda setting: f"ini option {setting.ini_name} in {inipath}",
+            ini_text,
+        )
+    except GymrecUsageError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    given = {
+        name: config.getoption(setting.dest)
+        for name, setting in gymrec_settings.SETTINGS.items()
+        if setting.on_command_line and config.getoption(setting.dest) is not None
+    }
+    config.stash[BASE_SETTINGS_KEY] = gymrec_settings.from_parsed(base, given, "{flag}")
+    config.pluginmanager.register(_VerdictSummary(), "gymrec-verdict-summary")
+
+
+def _marker_settings(item: pytest.Item, base: gymrec_settings.Settings) -> gymrec_settings.Settings:
+    # iter_markers yields the closest first; apply the farthest first so the closest wins.
+    resolved = base
+    for marker in reversed(list(item.iter_markers("gymrec"))):
+        source = f"@pytest.mark.gymrec on {item.nodeid}"
+        if marker.args:
+            raise GymrecUsageError(
+                f"{source}: takes keyword arguments only, got {marker.args!r}; "
+                "write @pytest.mark.gymrec(seeds=..., alpha=...)"
+            )
+        resolved = resolved.layered(source, marker.kwargs)
+    return resolved
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    base = config.stash[BASE_SETTINGS_KEY]
+    for item in items:
+        try:
+            item.stash[ITEM_SETTINGS_KEY] = _marker_settings(item, base)
+        except GymrecUsageError as exc:
+            raise pytest.UsageError(str(exc)) from None
+
+
+def _reproduce(config: pytest.Config, nodeid: str) -> str:
+    """The command line that reruns one test with the gymrec options of this run."""
+    words = ["pytest", nodeid]
+    for setting in gymrec_settings.SETTINGS.values():
+        if setting.on_command_line and config.getoption(setting.dest) is not None:
+            index = _given_flag_text(config, setting.flag)
+            if index is not None:
+                words.extend([setting.flag, index])
+    return shlex.join(words)
+
+
+def _given_flag_text(config: pytest.Config, flag: str) -> str | None:
+    """The text given for ``flag`` on the command line, as the user wrote it."""
+    arguments = list(config.invocation_params.args)
+    for position, argument in enumerate(arguments):
+        if argument == flag and position + 1 < len(arguments):
+            return str(arguments[position + 1])
+        if argument.startswith(flag + "="):
+            return str(argument.split("=", 1)[1])
+    return None
+
+
+@pytest.fixture
+def gymrec(request: pytest.FixtureRequest) -> Generator[Gymrec, None, None]:
+    """Evaluate agents over seeds, wrap envs with episode statistics, and check returns."""
+    from .fixture import Gymrec, TestRecord
+
+    item = request.node
+    settings = item.stash.get(ITEM_SETTINGS_KEY, None)
+    if settings is None:  # an item collected by another plugin after our collection hook
+        settings = _marker_settings(item, request.config.stash[BASE_SETTINGS_KEY])
+    record = TestRecord(nodeid=item.nodeid)
+    item.stash[RECORD_KEY] = record
+    fixture = Gymrec(settings, record, _reproduce(request.config, item.nodeid))
+    try:
+        yield fixture
+    finally:
+        fixture.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    record = item.stash.get(RECORD_KEY, None)
+    if record is None or report.when != "call":
+        return report
+    if not (record.verdicts or record.episodes):
+        return report
+    from . import reporting
+
+    setattr(report, reporting.REPORT_ATTRIBUTE, reporting.report_data(record))
+    report.user_properties.extend(reporting.junit_properties(record))
+    if report.failed or hasattr(report, "wasxfail"):
+        report.sections.append(("gymrec", reporting.section_text(record)))
+    return report
+
+
+class _VerdictSummary:
+    """Collects verdicts from every report, workers' included, for the end-of-session table.
+
+    Registered per config (not a module global) so nested pytester sessions stay separate.
+    """
+
+    def __init__(self) -> None:
+        self.entries: list[dict[str, Any]] = []
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        data = getattr(report, "gymrec", None)
+        if report.when == "call" and isinstance(data, dict) and data.get("verdicts"):
+            # On the xdist controller the report arrived as JSON; the attribute is a dict.
+            self.entries.append(data)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if not self.entries:
+            return
+        from . import reporting
+
+        terminalreporter.write_sep("=", "gymrec verdicts")
+        for line in reporting.table(reporting.summary_rows(self.entries)):
+            terminalreporter.write_line(line)

@@ -1,0 +1,121 @@
+"""What reports show: the terminal section, JUnit properties, the end-of-session table.
+
+Everything is turned into plain data (dicts of str/float/int) before it is put on a report,
+because pytest-xdist moves reports between processes as JSON: objects would not survive.
+Pure: no pytest, no numpy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from .formatting import fmt, format_seeds
+
+if TYPE_CHECKING:
+    from .fixture import TestRecord
+    from .stats import Verdict
+
+#: Name of the attribute that carries plain report data across xdist.
+REPORT_ATTRIBUTE = "gymrec"
+#: Rows of the per-episode listing under a failure.
+LOWEST_EPISODES_SHOWN = 5
+
+
+def report_data(record: TestRecord) -> dict[str, Any]:
+    """The record as plain data for ``report.gymrec``."""
+    return {
+        "nodeid": record.nodeid,
+        "verdicts": [verdict.to_record() for verdict in record.verdicts],
+        "episodes": len(record.episodes),
+    }
+
+
+def section_text(record: TestRecord) -> str:
+    """Text of the ``gymrec`` section printed under a failing test."""
+    parts: list[str] = []
+    if record.verdicts:
+        # The full report of a failed verdict is the exception message above; one line each here.
+        parts.append("\n".join(verdict_line(verdict) for verdict in record.verdicts))
+    if record.episodes:
+        parts.append(_episode_listing(record))
+    return "\n\n".join(parts)
+
+
+def verdict_line(verdict: Verdict) -> str:
+    return (
+        f"{verdict.outcome.value.upper()}: {verdict.label}: {verdict.check}; mean "
+        f"{fmt(verdict.mean)} over {verdict.n} episodes, interval [{fmt(verdict.low)}, "
+        f"{fmt(verdict.high)}] ({verdict.method}, alpha={fmt(verdict.alpha)})"
+    )
+
+
+def _episode_listing(record: TestRecord) -> str:
+    episodes = record.episodes
+    returns = [episode.return_ for episode in episodes]
+    mean = sum(returns) / len(returns)
+    lines = [
+        f"{len(episodes)} episode{'s' * (len(episodes) != 1)} recorded in this test "
+        f"(seeds {format_seeds([episode.seed for episode in episodes])}), mean return "
+        f"{fmt(mean)}"
+    ]
+    crashed = [episode for episode in episodes if episode.error is not None]
+    for episode in crashed:
+        lines.append(f"  seed {episode.seed}: raised after {episode.length} steps: {episode.error}")
+    lowest = sorted(
+        (episode for episode in episodes if episode.error is None), key=lambda e: e.return_
+    )[:LOWEST_EPISODES_SHOWN]
+    if lowest:
+        lines.append("lowest returns:")
+        lines.extend(
+            f"  seed {episode.seed}: return {fmt(episode.return_)}, {episode.length} steps, "
+            f"{'terminated' if episode.terminated else 'truncated'} ({episode.env_label})"
+            for episode in lowest
+        )
+    return "\n".join(lines)
+
+
+def junit_properties(record: TestRecord) -> list[tuple[str, object]]:
+    """Numbers for JUnit XML ``<property>`` elements (one set per verdict)."""
+    properties: list[tuple[str, object]] = []
+    for index, verdict in enumerate(record.verdicts):
+        prefix = "gymrec" if len(record.verdicts) == 1 else f"gymrec[{index}]"
+        properties.extend(
+            [
+                (f"{prefix}.check", f"{verdict.label}: {verdict.check}"),
+                (f"{prefix}.verdict", verdict.outcome.value),
+                (f"{prefix}.episodes", verdict.n),
+                (f"{prefix}.mean", round(verdict.mean, 6)),
+                (f"{prefix}.interval", f"[{fmt(verdict.low)}, {fmt(verdict.high)}]"),
+                (f"{prefix}.method", verdict.method),
+                (f"{prefix}.alpha", verdict.alpha),
+            ]
+        )
+    return properties
+
+
+def summary_rows(data: Iterable[dict[str, Any]]) -> list[list[str]]:
+    rows = []
+    for entry in data:
+        for verdict in entry["verdicts"]:
+            rows.append(
+                [
+                    entry["nodeid"],
+                    verdict["env"],
+                    str(verdict["episodes"]),
+                    fmt(verdict["mean"]),
+                    f"[{fmt(verdict['low'])}, {fmt(verdict['high'])}]",
+                    f"{verdict['outcome']} ({verdict['check']})",
+                ]
+            )
+    return rows
+
+
+def table(rows: Sequence[Sequence[str]]) -> list[str]:
+    """Aligned text table with a header."""
+    header = ["test", "env", "episodes", "mean", "interval", "verdict"]
+    widths = [max(len(row[column]) for row in [header, *rows]) for column in range(len(header))]
+    return [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in [header, *rows]
+    ]

@@ -1,0 +1,273 @@
+"""Settings: one table, parsed from text (command line, ini) or values (marker, call).
+
+Precedence, lowest to highest: default < ini < command line < ``@pytest.mark.gymrec`` < call
+argument. Each resolved value remembers where it came from, so an error can name its source.
+Pure: imports neither pytest nor gymnasium.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import numbers
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from .errors import GymrecUsageError
+
+#: Seeds when nothing says otherwise: ten episodes, env seeds 0..9.
+DEFAULT_SEEDS: tuple[int, ...] = tuple(range(10))
+#: Guard against episodes that never end (an env without a TimeLimit).
+DEFAULT_MAX_STEPS = 100_000
+
+
+def parse_seeds(text: str) -> tuple[int, ...]:
+    """``"20"`` -> 0..19; ``"5-9"`` -> 5..9 (inclusive); ``"1,5,9"``; parts mix: ``"0-9,20"``."""
+    text = text.strip()
+    if not text:
+        raise ValueError("the seed list is empty; give N (seeds 0..N-1), A-B or 1,5,9")
+    if text.isdigit():
+        count = int(text)
+        if count == 0:
+            raise ValueError("0 seeds: give at least 1 (N means seeds 0..N-1)")
+        return tuple(range(count))
+    seeds: list[int] = []
+    for part in text.split(","):
+        part = part.strip()
+        first, dash, last = part.partition("-")
+        if not (first.isdigit() and (not dash or last.isdigit())):
+            raise ValueError(
+                f"{part!r} is not a seed or a range; seeds are integers >= 0 written as "
+                "N, A-B or 1,5,9"
+            )
+        if dash:
+            start, stop = int(first), int(last)
+            if start > stop:
+                raise ValueError(f"range {part!r} is empty: write it as {stop}-{start}")
+            seeds.extend(range(start, stop + 1))
+        else:
+            seeds.append(int(first))
+    return _unique(seeds)
+
+
+def _unique(seeds: list[int]) -> tuple[int, ...]:
+    seen: set[int] = set()
+    for seed in seeds:
+        if seed in seen:
+            raise ValueError(f"seed {seed} appears twice; every episode needs its own seed")
+        seen.add(seed)
+    return tuple(seeds)
+
+
+def coerce_seeds(value: object) -> tuple[int, ...]:
+    """Seeds from Python: an int N, a string as on the command line, or an iterable of ints."""
+    if isinstance(value, str):
+        return parse_seeds(value)
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return parse_seeds(str(int(value))) if int(value) >= 0 else parse_seeds(str(value))
+    if not isinstance(value, Iterable):
+        raise ValueError(f"seeds {value!r} must be N, 'A-B', '1,5,9' or an iterable of ints")
+    seeds: list[int] = []
+    for seed in value:
+        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or int(seed) < 0:
+            raise ValueError(f"seed {seed!r} is not an integer >= 0 (Gymnasium's reset(seed=...))")
+        seeds.append(int(seed))
+    if not seeds:
+        raise ValueError("the seed list is empty; give at least one seed")
+    return _unique(seeds)
+
+
+def parse_alpha(text: str) -> float:
+    try:
+        alpha = float(text)
+    except ValueError:
+        raise ValueError(f"alpha {text!r} is not a number") from None
+    return coerce_alpha(alpha)
+
+
+def coerce_alpha(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (numbers.Real, str)):
+        raise ValueError(f"alpha {value!r} is not a number")
+    if isinstance(value, str):
+        return parse_alpha(value)
+    alpha = float(value)
+    if not (0.0 < alpha <= 0.5):
+        raise ValueError(
+            f"alpha {value!r} must be in (0, 0.5]: it bounds the false-failure rate "
+            "(typical: 0.01 or 0.05)"
+        )
+    return alpha
+
+
+def coerce_bounds(value: object) -> tuple[float, float] | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = value.replace(":", ",").split(",")
+    try:
+        lo, hi = (float(part) for part in value)  # type: ignore[attr-defined]
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"bounds {value!r} must be two numbers (lo, hi), e.g. (0, 500) for CartPole-v1"
+        ) from None
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        raise ValueError(f"bounds {value!r} must be finite")
+    if lo >= hi:
+        raise ValueError(f"bounds {value!r} need lo < hi")
+    return lo, hi
+
+
+def parse_bounds(text: str) -> tuple[float, float] | None:
+    return coerce_bounds(text)
+
+
+def parse_positive_int(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a whole number") from None
+    return coerce_positive_int(number)
+
+
+def coerce_positive_int(value: object) -> int:
+    if isinstance(value, str):
+        return parse_positive_int(value)
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) < 1:
+        raise ValueError(f"{value!r} must be a whole number >= 1")
+    return int(value)
+
+
+@dataclasses.dataclass(frozen=True)
+class Setting:
+    """One setting: how to read it from text and from a Python value, and its default."""
+
+    name: str
+    parse: Callable[[str], Any]
+    coerce: Callable[[object], Any]
+    default: Any
+    help: str
+    metavar: str = "VALUE"
+    #: False for settings that only make sense per test (marker and call only).
+    on_command_line: bool = True
+
+    @property
+    def flag(self) -> str:
+        return "--gymrec-" + self.name.replace("_", "-")
+
+    @property
+    def ini_name(self) -> str:
+        return "gymrec_" + self.name
+
+    @property
+    def dest(self) -> str:
+        return "gymrec_" + self.name
+
+
+SETTINGS: dict[str, Setting] = {
+    setting.name: setting
+    for setting in (
+        Setting(
+            "seeds",
+            parse_seeds,
+            coerce_seeds,
+            DEFAULT_SEEDS,
+            "env seeds, one episode each: N (0..N-1), A-B, or 1,5,9 (default: 10)",
+            metavar="SEEDS",
+        ),
+        Setting(
+            "alpha",
+            parse_alpha,
+            coerce_alpha,
+            0.01,
+            "bound on the false-failure (flake) rate of each verdict, in (0, 0.5] (default: 0.01)",
+            metavar="ALPHA",
+        ),
+        Setting(
+            "bounds",
+            parse_bounds,
+            coerce_bounds,
+            None,
+            "known (lo, hi) bounds of an episode's return; enables betting confidence sequences",
+            on_command_line=False,
+        ),
+        Setting(
+            "max_steps",
+            parse_positive_int,
+            coerce_positive_int,
+            DEFAULT_MAX_STEPS,
+            "steps after which an episode that has not ended is an error",
+            on_command_line=False,
+        ),
+    )
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Resolved settings of one test, each with its source (for error messages)."""
+
+    values: Mapping[str, Any]
+    sources: Mapping[str, str]
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def source(self, name: str) -> str:
+        return self.sources[name]
+
+    def layered(self, source: str, raw: Mapping[str, object]) -> Settings:
+        """These settings overridden by Python values from ``source`` (a marker, a call)."""
+        values, sources = dict(self.values), dict(self.sources)
+        for name, value in raw.items():
+            if name not in SETTINGS:
+                known = ", ".join(sorted(SETTINGS))
+                raise GymrecUsageError(
+                    f"{source}: unknown argument {name!r}; known arguments: {known}"
+                )
+            if value is None:
+                continue
+            values[name] = validate(name, value, source)
+            sources[name] = source
+        return Settings(values, sources)
+
+
+def validate(name: str, value: object, source: str) -> Any:
+    """A Python value for setting ``name`` from ``source``, or a usage error naming both."""
+    try:
+        return SETTINGS[name].coerce(value)
+    except ValueError as exc:
+        raise GymrecUsageError(f"{source}: {name}={value!r}: {exc}") from None
+
+
+def defaults() -> Settings:
+    return Settings(
+        {name: setting.default for name, setting in SETTINGS.items()},
+        {name: "the default" for name in SETTINGS},
+    )
+
+
+def from_text(
+    base: Settings, source_of: Callable[[Setting], str], raw: Mapping[str, str]
+) -> Settings:
+    """``base`` overridden by text values (ini lines); ``source_of`` names where each came from."""
+    values, sources = dict(base.values), dict(base.sources)
+    for name, text in raw.items():
+        setting = SETTINGS[name]
+        try:
+            values[name] = setting.parse(text)
+        except ValueError as exc:
+            raise GymrecUsageError(f"{source_of(setting)} = {text!r}: {exc}") from None
+        sources[name] = source_of(setting)
+    return Settings(values, sources)
+
+
+def from_parsed(base: Settings, parsed: Mapping[str, Any], source: str) -> Settings:
+    """``base`` overridden by values already parsed (command-line options that were given)."""
+    values, sources = dict(base.values), dict(base.sources)
+    for name, value in parsed.items():
+        values[name] = value
+        sources[name] = source.format(flag=SETTINGS[name].flag)
+    return Settings(values, sources)
