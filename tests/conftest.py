@@ -23,13 +23,14 @@ def xdist_args(request: pytest.FixtureRequest) -> tuple[str, ...]:
 def run_pytest(
     pytester: pytest.Pytester, xdist_args: tuple[str, ...]
 ) -> Callable[..., pytest.RunResult]:
-    """Run pytest on the pytester folder, with and without ``-n 2``; ``-p no:cacheprovider``
-    keeps the runs from writing caches, ``-p no:randomly`` keeps test order as written."""
+    """Run pytest in a subprocess on the pytester folder, with and without ``-n 2``.
+
+    A subprocess, so each run starts like a user's (entry point, fresh imports);
+    ``-p no:cacheprovider`` keeps the runs from writing caches.
+    """
 
     def run(*args: str) -> pytest.RunResult:
-        return pytester.runpytest_subprocess(
-            "-p", "no:cacheprovider", *xdist_args, *args
-        )
+        return pytester.runpytest_subprocess("-p", "no:cacheprovider", *xdist_args, *args)
 
     return run
 
