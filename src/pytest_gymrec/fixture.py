@@ -22,12 +22,18 @@ class TestRecord:
     nodeid: str
     episodes: list[Episode] = dataclasses.field(default_factory=list)
     verdicts: list[Verdict] = dataclasses.field(default_factory=list)
+    #: Episodes a check singled out (a per-episode check failed, a seed regressed most against
+    #: its baseline), with the reason; failure videos show these before the lowest returns.
+    flagged: list[tuple[Episode, str]] = dataclasses.field(default_factory=list)
 
     def add_episode(self, episode: Episode) -> None:
         self.episodes.append(episode)
 
     def add_verdict(self, verdict: Verdict) -> None:
         self.verdicts.append(verdict)
+
+    def flag(self, episode: Episode, reason: str) -> None:
+        self.flagged.append((episode, reason))
 
 
 class Gymrec:
