@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import numbers
+import os
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -121,6 +122,18 @@ def parse_bounds(text: str) -> tuple[float, float] | None:
     return coerce_bounds(text)
 
 
+def parse_path(text: str) -> str:
+    if not text.strip():
+        raise ValueError("the path is empty")
+    return text
+
+
+def coerce_path(value: object) -> str:
+    if not isinstance(value, (str, os.PathLike)):
+        raise ValueError(f"{value!r} is not a path")
+    return parse_path(os.fspath(value))
+
+
 def parse_positive_int(text: str) -> int:
     try:
         number = int(text)
@@ -181,6 +194,14 @@ SETTINGS: dict[str, Setting] = {
             0.01,
             "bound on the false-failure (flake) rate of each verdict, in (0, 0.5] (default: 0.01)",
             metavar="ALPHA",
+        ),
+        Setting(
+            "json",
+            parse_path,
+            coerce_path,
+            None,
+            "write a JSON summary of every evaluated test (verdicts and episodes) to this file",
+            metavar="PATH",
         ),
         Setting(
             "bounds",
