@@ -97,7 +97,8 @@ def test_unseeded_reset_keeps_the_generator_state() -> None:
             obs, _, terminated, truncated, _ = recorder.step(balance(obs))
             done = terminated or truncated
     state = episodes[-1].reset_rng_state
-    assert state is not None and episodes[-1].seed is None
+    assert state is not None
+    assert episodes[-1].seed is None
     fresh = gym.make("CartPole-v1")
     fresh.reset(seed=0)
     fresh.unwrapped.np_random.bit_generator.state = state
@@ -153,7 +154,9 @@ def test_policy_that_raises_names_seed_and_step() -> None:
 
     episodes: list[Episode] = []
     recorder = recorder_for(gym.make("CartPole-v1"), episodes)
-    with pytest.raises(GymrecPolicyError, match=r"raised ValueError: bad observation at seed 0, step 4"):
+    with pytest.raises(
+        GymrecPolicyError, match=r"raised ValueError: bad observation at seed 0, step 4"
+    ):
         run_episodes(recorder, flaky, [0, 1], "CartPole-v1")
     (partial,) = episodes
     assert partial.error == "ValueError: bad observation"
@@ -193,13 +196,16 @@ def test_step_before_reset() -> None:
 def test_resolve_env_variants() -> None:
     by_id = resolve_env("CartPole-v1", "t", {"max_episode_steps": 20})
     env = by_id.build()
-    assert env.spec is not None and env.spec.max_episode_steps == 20
-    assert by_id.label == "CartPole-v1" and by_id.instance is None
+    assert env.spec is not None
+    assert env.spec.max_episode_steps == 20
+    assert by_id.label == "CartPole-v1"
+    assert by_id.instance is None
     by_spec = resolve_env(gym.spec("CartPole-v1"), "t")
     assert by_spec.label == "CartPole-v1"
     instance = gym.make("CartPole-v1")
     given = resolve_env(instance, "t")
-    assert given.build() is instance and given.factory is not None
+    assert given.build() is instance
+    assert given.factory is not None
 
     def make_cartpole() -> Any:
         return gym.make("CartPole-v1")

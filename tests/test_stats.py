@@ -243,7 +243,8 @@ def test_blind_check_says_how_many_episodes_it_needs() -> None:
     verdict = check(np.full(10, 0.0), at_least=50, bounds=(0, 500))
     assert verdict.passed  # ten episodes at zero cannot be evidence against a mean of 50
     needed = stats.episodes_needed(50, (0, 500), 0.01)
-    assert needed is not None and needed > 10
+    assert needed is not None
+    assert needed > 10
     assert f"at least {needed} episodes are needed" in verdict.message
     assert verdict.detectable_drop is None
     # And that number is right: with it, all-zero returns fail; with one fewer, they pass.
@@ -306,8 +307,19 @@ def test_record_is_plain_data() -> None:
 
 @pytest.mark.parametrize(
     ("value", "text"),
-    [(475.0, "475"), (23.456, "23.46"), (-0.001, "-0.001"), (0.0, "0"), (-0.0001, "-0.0001"),
-     (2e7, "2e+07"), (None, "n/a"), (math.inf, "inf"), (-0.004, "-0.004"), (0.25, "0.25"), (1234.5, "1234.5")],
+    [
+        (475.0, "475"),
+        (23.456, "23.46"),
+        (-0.001, "-0.001"),
+        (0.0, "0"),
+        (-0.0001, "-0.0001"),
+        (2e7, "2e+07"),
+        (None, "n/a"),
+        (math.inf, "inf"),
+        (-0.004, "-0.004"),
+        (0.25, "0.25"),
+        (1234.5, "1234.5"),
+    ],
 )
 def test_fmt(value: float | None, text: str) -> None:
     assert fmt(value) == text

@@ -163,7 +163,8 @@ def pytest_runtest_makereport(
     from . import reporting
 
     setattr(report, reporting.REPORT_ATTRIBUTE, reporting.report_data(record))
-    report.user_properties.extend(reporting.junit_properties(record))
+    # junitxml writes the properties of the teardown report, which copies the item's list.
+    item.user_properties.extend(reporting.junit_properties(record))
     if report.failed or hasattr(report, "wasxfail"):
         report.sections.append(("gymrec", reporting.section_text(record)))
     return report

@@ -579,8 +579,8 @@ def _explain(
         needed = episodes_needed(side.line, side.bounds, side.alpha)
         more = f"; at least {needed} episodes are needed" if needed is not None else ""
         text += (
-            f"\nblind: with n={n} no {shift} {worse} {fmt(line)} within the bounds would be caught, "
-            f"not even every episode at the worst bound{more}"
+            f"\nblind: with n={n} no {shift} {worse} {fmt(line)} within the bounds would be "
+            f"caught, not even every episode at the worst bound{more}"
         )
     return text
 
