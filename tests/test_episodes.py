@@ -228,7 +228,7 @@ def test_bad_make_kwargs() -> None:
 def test_bad_env_arguments() -> None:
     with pytest.raises(GymrecUsageError, match="must be an env id"):
         resolve_env(3.5, "t")
-    with pytest.raises(GymrecUsageError, match="returned 'nope', not a gymnasium.Env"):
+    with pytest.raises(GymrecUsageError, match=r"returned 'nope', not a gymnasium\.Env"):
         resolve_env(lambda: "nope", "t").build()
     with pytest.raises(GymrecUsageError, match="keyword arguments"):
         resolve_env(gym.make("CartPole-v1"), "t", {"max_episode_steps": 3})

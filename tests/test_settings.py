@@ -82,10 +82,12 @@ def test_bounds() -> None:
 
 def test_positive_int() -> None:
     assert settings.parse_positive_int("12") == 12
-    for bad in ("0", "-4", "x"):
-        with pytest.raises(ValueError):
+    for bad in ("0", "-4"):
+        with pytest.raises(ValueError, match="must be a whole number >= 1"):
             settings.parse_positive_int(bad)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="'x' is not a whole number"):
+        settings.parse_positive_int("x")
+    with pytest.raises(ValueError, match="must be a whole number >= 1"):
         settings.coerce_positive_int(2.5)
 
 
