@@ -32,7 +32,7 @@ def test_my_own_loop(gymrec):
         obs, info = env.reset(seed=seed)
         done = False
         while not done:
-            obs, reward, terminated, truncated, info = env.step(balance(obs))
+            obs, _reward, terminated, truncated, info = env.step(balance(obs))
             done = terminated or truncated
         print(f"seed {seed}: return {info['episode']['r']}, {info['episode']['l']} steps")
     assert len(env.return_queue) == len(gymrec.seeds)
