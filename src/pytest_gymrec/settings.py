@@ -65,7 +65,7 @@ def coerce_seeds(value: object) -> tuple[int, ...]:
     if isinstance(value, str):
         return parse_seeds(value)
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        return parse_seeds(str(int(value))) if int(value) >= 0 else parse_seeds(str(value))
+        return parse_seeds(str(int(value)))  # N means 0..N-1, as on the command line
     if not isinstance(value, Iterable):
         raise ValueError(f"seeds {value!r} must be N, 'A-B', '1,5,9' or an iterable of ints")
     seeds: list[int] = []
