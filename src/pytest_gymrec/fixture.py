@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import GymrecUsageError
@@ -11,8 +12,10 @@ from .results import CheckContext, Episode, EvalResult
 from .settings import Settings
 
 if TYPE_CHECKING:
+    from .artifacts import TestFolder
     from .episodes import EpisodeRecorder, Policy
     from .stats import Verdict
+    from .video import LiveCapture
 
 
 @dataclasses.dataclass
@@ -25,6 +28,10 @@ class TestRecord:
     #: Episodes a check singled out (a per-episode check failed, a seed regressed most against
     #: its baseline), with the reason; failure videos show these before the lowest returns.
     flagged: list[tuple[Episode, str]] = dataclasses.field(default_factory=list)
+    #: Where this test's videos go (None: no videos, e.g. a Gymrec built outside pytest).
+    video_folder: TestFolder | None = None
+    #: Envs filming episodes live (``video_trigger``); their videos are reported with the test.
+    live_captures: list[LiveCapture] = dataclasses.field(default_factory=list)
 
     def add_episode(self, episode: Episode) -> None:
         self.episodes.append(episode)
@@ -98,22 +105,40 @@ class Gymrec:
                 recorder.close()
         return EvalResult(episodes, env_label=source.label, context=self._context(call))
 
-    def make(self, env_id: Any, **kwargs: Any) -> EpisodeRecorder:
+    def make(
+        self, env_id: Any, *, video_trigger: Callable[[int], bool] | None = None, **kwargs: Any
+    ) -> EpisodeRecorder:
         """``gym.make`` plus Gymnasium's episode statistics; closed at teardown.
 
         The env has ``return_queue``, ``length_queue``, ``time_queue`` and sets
         ``info["episode"]`` as Gymnasium's ``RecordEpisodeStatistics`` does, and every episode
-        also lands in :attr:`result`.
+        also lands in :attr:`result`. ``video_trigger(episode_number) -> bool`` films the
+        episodes it picks while they run (numbered from 0, as ``RecordVideo``'s
+        ``episode_trigger``); the env is made with ``render_mode="rgb_array"`` for that.
         """
         from .episodes import resolve_env
 
+        if video_trigger is not None and self._films_live():
+            mode = kwargs.setdefault("render_mode", "rgb_array")
+            if mode != "rgb_array":
+                raise GymrecUsageError(
+                    f"gymrec.make({env_id!r}, render_mode={mode!r}, video_trigger=...): filming "
+                    "needs render_mode='rgb_array'; drop render_mode (gymrec sets it) or the "
+                    "video_trigger"
+                )
         source = resolve_env(env_id, "gymrec.make()", kwargs)
         if source.instance is not None:
-            return self.wrap(source.instance)
-        return self._track(source.build(), source.label, source.factory)
+            return self.wrap(source.instance, video_trigger=video_trigger)
+        return self._track(source.build(), source.label, source.factory, video_trigger)
 
-    def wrap(self, env: Any) -> EpisodeRecorder:
-        """Add episode statistics and recording to an env you built; closed at teardown."""
+    def wrap(
+        self, env: Any, *, video_trigger: Callable[[int], bool] | None = None
+    ) -> EpisodeRecorder:
+        """Add episode statistics and recording to an env you built; closed at teardown.
+
+        ``video_trigger`` films the episodes it picks while they run; the env must have been
+        built with ``render_mode="rgb_array"``.
+        """
         from .episodes import resolve_env
 
         source = resolve_env(env, "gymrec.wrap()")
@@ -122,7 +147,7 @@ class Gymrec:
                 f"gymrec.wrap() takes a built gymnasium.Env, got {env!r}; "
                 "use gymrec.make() for an env id"
             )
-        return self._track(source.instance, source.label, source.factory)
+        return self._track(source.instance, source.label, source.factory, video_trigger)
 
     def close(self) -> None:
         """Close every env this fixture made or wrapped (teardown calls it)."""
@@ -145,16 +170,57 @@ class Gymrec:
 
     # -- internals -----------------------------------------------------------------------------
 
-    def _track(self, env: Any, label: str, rebuild: Any) -> EpisodeRecorder:
+    def _track(
+        self,
+        env: Any,
+        label: str,
+        rebuild: Any,
+        video_trigger: Callable[[int], bool] | None = None,
+    ) -> EpisodeRecorder:
+        capture = self._live_capture(env, label, video_trigger)
+
         def keep(episode: Episode) -> None:
             self.result.episodes.append(episode)
             self._record.add_episode(episode)
+            if capture is not None:
+                capture.link(episode)
 
-        recorder = self._recorder(env, label, rebuild, self._settings.max_steps, keep)
+        recorder = self._recorder(
+            env if capture is None else capture, label, rebuild, self._settings.max_steps, keep
+        )
         self._envs.append(recorder)
         labels = {episode_env for episode_env in self.result.env_label.split(", ") if episode_env}
         self.result.env_label = ", ".join(sorted(labels | {label}))
         return recorder
+
+    def _films_live(self) -> bool:
+        from .settings import VideoMode
+
+        return bool(self._settings.video is not VideoMode.OFF)
+
+    def _live_capture(
+        self, env: Any, label: str, video_trigger: Callable[[int], bool] | None
+    ) -> LiveCapture | None:
+        """Wrap ``env`` to film the episodes ``video_trigger`` picks (not with video=off)."""
+        if video_trigger is None or not self._films_live():
+            return None
+        if not callable(video_trigger):
+            raise GymrecUsageError(
+                f"video_trigger={video_trigger!r} must be a callable episode_number -> bool, "
+                "e.g. lambda episode: episode % 250 == 0"
+            )
+        from .artifacts import TestFolder, test_slug
+        from .video import LiveCapture
+
+        if self._record.video_folder is None:  # a Gymrec made outside the plugin
+            self._record.video_folder = TestFolder(
+                Path(self._settings.output) / test_slug(self._record.nodeid)
+            )
+        capture = LiveCapture(
+            env, trigger=video_trigger, reserve=self._record.video_folder.reserve, label=label
+        )
+        self._record.live_captures.append(capture)
+        return capture
 
     def _recorder(
         self, env: Any, label: str, rebuild: Any, max_steps: int, keep: Any

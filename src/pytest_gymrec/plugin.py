@@ -8,6 +8,7 @@ the fixture.
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
@@ -25,10 +26,12 @@ ITEM_SETTINGS_KEY = pytest.StashKey[gymrec_settings.Settings]()
 RECORD_KEY = pytest.StashKey["TestRecord"]()
 
 MARKER = (
-    "gymrec(*, seeds=None, alpha=None, bounds=None, max_steps=None): settings for the "
+    "gymrec(*, seeds=None, alpha=None, bounds=None, max_steps=None, video=None, output=None, "
+    "max_videos=None): settings for the "
     "gymrec fixture in this test: seeds as N, 'A-B', '1,5,9' or an iterable of ints; alpha, "
     "the flake-rate bound of verdicts; bounds=(lo, hi) of an episode's return; max_steps, "
-    "the guard against episodes that never end."
+    "the guard against episodes that never end; video, 'off', 'on' or 'retain-on-failure'; "
+    "output, the folder for videos; max_videos, videos kept per failing test."
 )
 
 
@@ -141,7 +144,7 @@ def gymrec(request: pytest.FixtureRequest) -> Generator[Gymrec, None, None]:
     settings = item.stash.get(ITEM_SETTINGS_KEY, None)
     if settings is None:  # an item collected by another plugin after our collection hook
         settings = _marker_settings(item, request.config.stash[BASE_SETTINGS_KEY])
-    record = TestRecord(nodeid=item.nodeid)
+    record = TestRecord(nodeid=item.nodeid, video_folder=_video_folder(item, settings))
     item.stash[RECORD_KEY] = record
     fixture = Gymrec(settings, record, _reproduce(request.config, item.nodeid))
     try:
@@ -165,9 +168,44 @@ def pytest_runtest_makereport(
     setattr(report, reporting.REPORT_ATTRIBUTE, reporting.report_data(record))
     # junitxml writes the properties of the teardown report, which copies the item's list.
     item.user_properties.extend(reporting.junit_properties(record))
+    video_text = _attach_videos(item, report, record)
     if report.failed or hasattr(report, "wasxfail"):
-        report.sections.append(("gymrec", reporting.section_text(record)))
+        text = reporting.section_text(record)
+        report.sections.append(("gymrec", f"{text}\n\n{video_text}" if video_text else text))
+    elif video_text:  # video=on: pytest prints it with -rP
+        report.sections.append(("gymrec", video_text))
     return report
+
+
+def _video_folder(item: pytest.Item, settings: gymrec_settings.Settings) -> Any:
+    """This test's folder under --gymrec-output (per worker only under ``--dist each``)."""
+    from .artifacts import test_folder
+
+    config = item.config
+    each = config.getoption("dist", None) == "each"
+    worker = os.environ.get("PYTEST_XDIST_WORKER") if each else None
+    return test_folder(settings.output, config.invocation_params.dir, item.nodeid, worker)
+
+
+def _attach_videos(item: pytest.Item, report: pytest.TestReport, record: TestRecord) -> str:
+    """Film the episodes that explain this test's outcome; the text for its gymrec section."""
+    settings = item.stash.get(ITEM_SETTINGS_KEY, None)
+    if settings is None:
+        settings = _marker_settings(item, item.config.stash[BASE_SETTINGS_KEY])
+    # An xfail test that failed as expected reports "skipped" with wasxfail; keep its videos.
+    failed = report.failed or (report.skipped and hasattr(report, "wasxfail"))
+    from . import failure_videos
+
+    return failure_videos.attach(
+        report,
+        record,
+        item.user_properties,
+        mode=settings.video,
+        max_videos=settings.max_videos,
+        test_failed=failed,
+        base_dir=item.config.invocation_params.dir,
+        html=bool(item.config.getoption("htmlpath", None)),
+    )
 
 
 class _SessionSummary:

@@ -8,7 +8,9 @@ Pure: imports neither pytest nor gymnasium.
 from __future__ import annotations
 
 import dataclasses
+import enum
 import math
+import os
 import numbers
 import os
 from collections.abc import Callable, Iterable, Mapping
@@ -150,6 +152,63 @@ def coerce_positive_int(value: object) -> int:
     return int(value)
 
 
+class VideoMode(enum.Enum):
+    """When failure videos are produced (``--gymrec-video``)."""
+
+    OFF = "off"
+    ON = "on"
+    RETAIN_ON_FAILURE = "retain-on-failure"
+
+
+def parse_video_mode(text: str) -> VideoMode:
+    try:
+        return VideoMode(text.strip().lower())
+    except ValueError:
+        choices = ", ".join(mode.value for mode in VideoMode)
+        raise ValueError(f"video mode {text!r} is not one of: {choices}") from None
+
+
+def coerce_video_mode(value: object) -> VideoMode:
+    if isinstance(value, VideoMode):
+        return value
+    if isinstance(value, bool):  # video=False / video=True read naturally in a marker
+        return VideoMode.ON if value else VideoMode.OFF
+    if isinstance(value, str):
+        return parse_video_mode(value)
+    raise ValueError(
+        f"video {value!r} must be 'off', 'on' or 'retain-on-failure' (or a VideoMode)"
+    )
+
+
+def parse_output(text: str) -> str:
+    text = text.strip()
+    if not text:
+        raise ValueError("the output folder is empty; give a folder such as gymrec-results")
+    return text
+
+
+def coerce_output(value: object) -> str:
+    if isinstance(value, (str, os.PathLike)):
+        return parse_output(os.fspath(value))  # type: ignore[arg-type]
+    raise ValueError(f"output {value!r} must be a folder path (a str or os.PathLike)")
+
+
+def parse_max_videos(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a whole number") from None
+    return coerce_max_videos(number)
+
+
+def coerce_max_videos(value: object) -> int:
+    if isinstance(value, str):
+        return parse_max_videos(value)
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) < 0:
+        raise ValueError(f"{value!r} must be a whole number >= 0 (0 films no episode)")
+    return int(value)
+
+
 @dataclasses.dataclass(frozen=True)
 class Setting:
     """One setting: how to read it from text and from a Python value, and its default."""
@@ -218,6 +277,32 @@ SETTINGS: dict[str, Setting] = {
             DEFAULT_MAX_STEPS,
             "steps after which an episode that has not ended is an error",
             on_command_line=False,
+        ),
+        Setting(
+            "video",
+            parse_video_mode,
+            coerce_video_mode,
+            VideoMode.RETAIN_ON_FAILURE,
+            "failure videos: off, on (every test using gymrec), or retain-on-failure "
+            "(default: retain-on-failure; passing tests render nothing)",
+            metavar="MODE",
+        ),
+        Setting(
+            "output",
+            parse_output,
+            coerce_output,
+            "gymrec-results",
+            "folder for videos, one subfolder per test (default: gymrec-results)",
+            metavar="DIR",
+        ),
+        Setting(
+            "max_videos",
+            parse_max_videos,
+            coerce_max_videos,
+            3,
+            "videos kept per failing test: episodes that raised, flagged episodes, then the "
+            "lowest returns (default: 3)",
+            metavar="K",
         ),
     )
 }
