@@ -8,6 +8,7 @@ another worker's files; a rerun of a test clears that test's own files and nothi
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -25,7 +26,7 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:10]
 
 
-def test_slug(nodeid: str, worker: str | None = None) -> str:
+def slug_for(nodeid: str, worker: str | None = None) -> str:
     """A folder name for ``nodeid``, unique per node id (and per worker when given).
 
     ``worker`` is for runs where every xdist worker runs every test (``--dist each``); in the
@@ -66,10 +67,8 @@ def test_slug(nodeid: str, worker: str | None = None) -> str:
     return slug
 
 
-class TestFolder:
+class VideoFolder:
     """One test's folder of videos. Created on the first file; cleared once per run of the test."""
-
-    __test__ = False  # not a test class, whatever pytest's collection rules say
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -77,7 +76,7 @@ class TestFolder:
         self._reserved: set[str] = set()
 
     def __repr__(self) -> str:
-        return f"TestFolder({str(self.path)!r})"
+        return f"VideoFolder({str(self.path)!r})"
 
     def prepare(self) -> Path:
         """Create the folder, deleting files a previous run of this test left. Raises OSError."""
@@ -116,18 +115,16 @@ class TestFolder:
         for pattern in OWN_FILE_PATTERNS:
             for path in self.path.glob(pattern):
                 path.unlink(missing_ok=True)
-        try:
+        with contextlib.suppress(OSError):  # not empty: someone else's files live here
             self.path.rmdir()
-        except OSError:  # not empty: someone else's files live here
-            pass
 
 
-def test_folder(output: str, base_dir: Path, nodeid: str, worker: str | None = None) -> TestFolder:
+def folder_for(output: str, base_dir: Path, nodeid: str, worker: str | None = None) -> VideoFolder:
     """The folder of test ``nodeid`` under ``output`` (relative paths start at ``base_dir``)."""
     root = Path(os.path.expanduser(output))
     if not root.is_absolute():
         root = base_dir / root
-    return TestFolder(root / test_slug(nodeid, worker))
+    return VideoFolder(root / slug_for(nodeid, worker))
 
 
 def display_path(path: Path, base_dir: Path) -> str:

@@ -9,6 +9,7 @@ ffmpeg are reached only through :mod:`video` when an episode is actually filmed.
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
 import os
 from collections import Counter
@@ -16,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .artifacts import TestFolder, display_path
+from .artifacts import VideoFolder, display_path
 from .formatting import fmt
 from .results import Episode
 from .settings import VideoMode
@@ -77,7 +78,7 @@ class Clip:
 class Videos:
     """Every video of one test."""
 
-    folder: TestFolder
+    folder: VideoFolder
     #: The chosen episodes (raised, flagged, lowest returns), at most max-videos.
     chosen: list[Clip]
     #: Episodes filmed live by a ``video_trigger`` that are not among the chosen.
@@ -124,7 +125,7 @@ def _stem(episode: Episode, position: int, seed_counts: Counter[int | None]) -> 
     return f"seed-{episode.seed}"
 
 
-def film(episode: Episode, why: str, folder: TestFolder, stem: str) -> Clip:
+def film(episode: Episode, why: str, folder: VideoFolder, stem: str) -> Clip:
     """Replay ``episode`` with rendering into ``folder``; faults end up in ``Clip.missing``."""
     clip = Clip(
         episode.seed,
@@ -203,10 +204,8 @@ def produce(
     if mode is VideoMode.OFF or folder is None:
         return None
     if mode is VideoMode.RETAIN_ON_FAILURE and not test_failed:
-        try:
+        with contextlib.suppress(OSError):
             folder.discard()  # live videos of a passing test, and files of an earlier failure
-        except OSError:
-            pass
         return None
     episodes = record.episodes
     chosen, left_out = choose(episodes, record.flagged, max_videos)
@@ -293,8 +292,10 @@ def junit_properties(videos: Videos, base_dir: Path) -> list[tuple[str, object]]
             properties.append(("gymrec.video_missing", f"{clip.title()}: {clip.missing}"))
         if clip.diverged_at is not None:
             properties.append(
-                ("gymrec.video_diverged", f"{clip.title()}: step {clip.diverged_at}: "
-                 f"{clip.divergence}")
+                (
+                    "gymrec.video_diverged",
+                    f"{clip.title()}: step {clip.diverged_at}: {clip.divergence}",
+                )
             )
     return properties
 

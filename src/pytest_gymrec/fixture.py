@@ -12,7 +12,7 @@ from .results import CheckContext, Episode, EvalResult
 from .settings import Settings
 
 if TYPE_CHECKING:
-    from .artifacts import TestFolder
+    from .artifacts import VideoFolder
     from .episodes import EpisodeRecorder, Policy
     from .stats import Verdict
     from .video import LiveCapture
@@ -29,7 +29,7 @@ class TestRecord:
     #: its baseline), with the reason; failure videos show these before the lowest returns.
     flagged: list[tuple[Episode, str]] = dataclasses.field(default_factory=list)
     #: Where this test's videos go (None: no videos, e.g. a Gymrec built outside pytest).
-    video_folder: TestFolder | None = None
+    video_folder: VideoFolder | None = None
     #: Envs filming episodes live (``video_trigger``); their videos are reported with the test.
     live_captures: list[LiveCapture] = dataclasses.field(default_factory=list)
 
@@ -209,12 +209,12 @@ class Gymrec:
                 f"video_trigger={video_trigger!r} must be a callable episode_number -> bool, "
                 "e.g. lambda episode: episode % 250 == 0"
             )
-        from .artifacts import TestFolder, test_slug
+        from .artifacts import VideoFolder, slug_for
         from .video import LiveCapture
 
         if self._record.video_folder is None:  # a Gymrec made outside the plugin
-            self._record.video_folder = TestFolder(
-                Path(self._settings.output) / test_slug(self._record.nodeid)
+            self._record.video_folder = VideoFolder(
+                Path(self._settings.output) / slug_for(self._record.nodeid)
             )
         capture = LiveCapture(
             env, trigger=video_trigger, reserve=self._record.video_folder.reserve, label=label

@@ -19,7 +19,7 @@ from . import settings as gymrec_settings
 from .errors import GymrecUsageError
 
 if TYPE_CHECKING:
-    from .fixture import Gymrec, TestRecord  # noqa: F401 (TestRecord: in a string)
+    from .fixture import Gymrec, TestRecord
 
 BASE_SETTINGS_KEY = pytest.StashKey[gymrec_settings.Settings]()
 ITEM_SETTINGS_KEY = pytest.StashKey[gymrec_settings.Settings]()
@@ -179,12 +179,12 @@ def pytest_runtest_makereport(
 
 def _video_folder(item: pytest.Item, settings: gymrec_settings.Settings) -> Any:
     """This test's folder under --gymrec-output (per worker only under ``--dist each``)."""
-    from .artifacts import test_folder
+    from .artifacts import folder_for
 
     config = item.config
     each = config.getoption("dist", None) == "each"
     worker = os.environ.get("PYTEST_XDIST_WORKER") if each else None
-    return test_folder(settings.output, config.invocation_params.dir, item.nodeid, worker)
+    return folder_for(settings.output, config.invocation_params.dir, item.nodeid, worker)
 
 
 def _attach_videos(item: pytest.Item, report: pytest.TestReport, record: TestRecord) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import enum
 import math
-import os
 import numbers
 import os
 from collections.abc import Callable, Iterable, Mapping
@@ -175,9 +174,7 @@ def coerce_video_mode(value: object) -> VideoMode:
         return VideoMode.ON if value else VideoMode.OFF
     if isinstance(value, str):
         return parse_video_mode(value)
-    raise ValueError(
-        f"video {value!r} must be 'off', 'on' or 'retain-on-failure' (or a VideoMode)"
-    )
+    raise ValueError(f"video {value!r} must be 'off', 'on' or 'retain-on-failure' (or a VideoMode)")
 
 
 def parse_output(text: str) -> str:
@@ -189,7 +186,7 @@ def parse_output(text: str) -> str:
 
 def coerce_output(value: object) -> str:
     if isinstance(value, (str, os.PathLike)):
-        return parse_output(os.fspath(value))  # type: ignore[arg-type]
+        return parse_output(str(os.fspath(value)))
     raise ValueError(f"output {value!r} must be a folder path (a str or os.PathLike)")
 
 

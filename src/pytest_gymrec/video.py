@@ -20,6 +20,7 @@ import math
 import os
 import subprocess
 import tempfile
+import warnings
 from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
@@ -76,7 +77,9 @@ def ffmpeg_executable() -> str:
     try:
         import imageio_ffmpeg
     except ImportError as exc:  # a dependency, but an environment can still lack it
-        raise VideoFault(f"imageio-ffmpeg is not importable ({exc}); pip install imageio-ffmpeg")
+        raise VideoFault(
+            f"imageio-ffmpeg is not importable ({exc}); pip install imageio-ffmpeg"
+        ) from None
     try:
         return str(imageio_ffmpeg.get_ffmpeg_exe())
     except RuntimeError as exc:
@@ -158,11 +161,13 @@ class StreamingEncoder:
                 f"frame {self.frames} is {shape[1]}x{shape[0]} pixels but the first frame was "
                 f"{self.shape[1]}x{self.shape[0]}; an episode's frames must keep one size"
             )
-        assert self._process is not None and self._process.stdin is not None
+        assert self._process is not None
+        assert self._process.stdin is not None
         try:
             self._process.stdin.write(image.data)
         except OSError as exc:  # BrokenPipeError: ffmpeg stopped reading
-            raise VideoFault(self._failure(f"ffmpeg stopped at frame {self.frames} ({exc})"))
+            message = self._failure(f"ffmpeg stopped at frame {self.frames} ({exc})")
+            raise VideoFault(message) from None
         self.frames += 1
 
     def finish(self, destination: Path) -> Path:
@@ -172,10 +177,8 @@ class StreamingEncoder:
             raise VideoFault("no frames were rendered")
         process = self._process
         assert process.stdin is not None
-        try:
+        with contextlib.suppress(OSError):  # the exit status below says what went wrong
             process.stdin.close()
-        except OSError:
-            pass  # the exit status below says what went wrong
         status = process.wait()
         self._closed = True
         if status != 0:
@@ -225,7 +228,7 @@ class StreamingEncoder:
             str(self.scratch),
         ]
         # stderr goes to a file, not a pipe: a pipe nobody reads can fill up and stall ffmpeg.
-        self._stderr = tempfile.TemporaryFile()
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed in finish/abort)
         try:
             self._process = subprocess.Popen(
                 command,
@@ -286,6 +289,7 @@ def rebuild_for_frames(episode: Episode) -> gym.Env[Any, Any]:
             "built and has no spec); pass its id or a factory, or film it live with "
             "gymrec.wrap(env, video_trigger=...)"
         )
+    env: gym.Env[Any, Any]
     try:
         env = episode.rebuild(render_mode="rgb_array")
     except Exception as exc:
@@ -304,7 +308,7 @@ def rebuild_for_frames(episode: Episode) -> gym.Env[Any, Any]:
                 f"the env factory {episode.env_label} takes no render_mode argument and builds "
                 f"envs with render_mode={mode!r}; give it a render_mode=None parameter passed "
                 "on to gym.make, or film it live with gymrec.make/wrap(..., video_trigger=...)"
-            )
+            ) from None
     mode = getattr(env, "render_mode", None)
     if mode != "rgb_array":
         _close_quietly(env)
@@ -339,9 +343,9 @@ def _render(env: gym.Env[Any, Any], index: int) -> Any:
         raise VideoFault(f"render() raised {_describe(exc)} {where}") from None
 
 
-def replay(episode: Episode, open_encoder: Callable[[float], StreamingEncoder]) -> tuple[
-    StreamingEncoder, Replay
-]:
+def replay(
+    episode: Episode, open_encoder: Callable[[float], StreamingEncoder]
+) -> tuple[StreamingEncoder, Replay]:
     """Re-run ``episode``'s actions on a rebuilt env, sending every frame to an encoder.
 
     The reset frame and one frame per step are rendered, as Gymnasium's ``RecordVideo`` does.
@@ -349,7 +353,18 @@ def replay(episode: Episode, open_encoder: Callable[[float], StreamingEncoder]) 
     that ends at another step than the recorded one) is reported, and the replay goes on with
     the recorded actions so the video shows what the replay did. The encoder is returned
     unfinished: its file name depends on whether the replay diverged.
+
+    Warnings are silenced: the test already ran this env and showed its warnings, and under
+    ``filterwarnings = error`` a repeated one would otherwise cost the video.
     """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _replay(episode, open_encoder)
+
+
+def _replay(
+    episode: Episode, open_encoder: Callable[[float], StreamingEncoder]
+) -> tuple[StreamingEncoder, Replay]:
     env = rebuild_for_frames(episode)
     encoder: StreamingEncoder | None = None
     try:
@@ -382,13 +397,19 @@ def replay(episode: Episode, open_encoder: Callable[[float], StreamingEncoder]) 
                         f"{len(episode.actions)} steps"
                     )
                 break
-        if diverged_at is None and episode.error is None and episode.actions:
-            if (bool(terminated), bool(truncated)) != (episode.terminated, episode.truncated):
-                diverged_at = len(episode.actions)
-                divergence = (
-                    f"the test's episode {_ending(episode.terminated, episode.truncated)} at "
-                    f"step {len(episode.actions)}; the replay {_ending(terminated, truncated)}"
-                )
+        ending = (bool(terminated), bool(truncated))
+        recorded_ending = (episode.terminated, episode.truncated)
+        if (
+            diverged_at is None
+            and episode.error is None
+            and episode.actions
+            and ending != recorded_ending
+        ):
+            diverged_at = len(episode.actions)
+            divergence = (
+                f"the test's episode {_ending(episode.terminated, episode.truncated)} at "
+                f"step {len(episode.actions)}; the replay {_ending(terminated, truncated)}"
+            )
         return encoder, Replay(encoder.frames, diverged_at, divergence)
     except BaseException:
         if encoder is not None:
@@ -535,7 +556,8 @@ class LiveCapture(gym.Wrapper[Any, Any, Any, Any]):
 
     def _film(self) -> None:
         encoder = self._encoder
-        assert encoder is not None and self._current is not None
+        assert encoder is not None
+        assert self._current is not None
         try:
             encoder.add(_render(self.env, encoder.frames))
         except VideoFault as fault:

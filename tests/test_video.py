@@ -1,0 +1,508 @@
+"""The streaming encoder, replay and live capture, without pytest in the loop.
+
+Every video written here is decoded back with imageio and its frame count and size checked.
+"""
+
+from __future__ import annotations
+
+import stat
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import imageio.v2 as imageio
+import numpy as np
+import pytest
+
+import video_envs
+from pytest_gymrec.artifacts import VideoFolder
+from pytest_gymrec.episodes import EpisodeRecorder, resolve_env, run_episodes
+from pytest_gymrec.errors import GymrecUsageError
+from pytest_gymrec.results import Episode
+from pytest_gymrec.video import (
+    DEFAULT_FPS,
+    LiveCapture,
+    StreamingEncoder,
+    VideoFault,
+    fps_of,
+    replay,
+    rgb_frame,
+)
+from video_envs import ENV_ID, Painter
+
+
+def decode(path: Path) -> tuple[int, tuple[int, int, int], float]:
+    """Frame count, (height, width, channels) and fps of an mp4, read back with imageio."""
+    reader = imageio.get_reader(str(path), format="FFMPEG")
+    try:
+        count = 0
+        shape: tuple[int, int, int] = (0, 0, 0)
+        for frame in reader:
+            count += 1
+            shape = frame.shape
+        return count, shape, float(reader.get_meta_data()["fps"])
+    finally:
+        reader.close()
+
+
+def frame(height: int, width: int, value: int = 0) -> np.ndarray:
+    image = np.zeros((height, width, 3), dtype=np.uint8)
+    image[:, : value % width] = 200
+    return image
+
+
+def record(
+    env_id: Any, policy: Callable[[Any], Any], seeds: list[int], **kwargs: Any
+) -> list[Episode]:
+    """Episodes of ``policy`` recorded as ``gymrec.evaluate`` records them."""
+    episodes: list[Episode] = []
+    source = resolve_env(env_id, "test", kwargs)
+    recorder = EpisodeRecorder(
+        source.build(),
+        on_episode=episodes.append,
+        label=source.label,
+        rebuild=source.factory,
+        max_steps=10_000,
+    )
+    run_episodes(recorder, policy, seeds, source.label)
+    recorder.close()
+    return episodes
+
+
+def film(episode: Episode, folder: Path) -> tuple[Path, Any]:
+    encoder, outcome = replay(episode, lambda fps: StreamingEncoder(folder / ".scratch.mp4", fps))
+    return encoder.finish(folder / "video.mp4"), outcome
+
+
+# -- encoder ---------------------------------------------------------------------------------
+
+
+def test_encoder_streams_frames_into_a_playable_h264_mp4(tmp_path: Path) -> None:
+    encoder = StreamingEncoder(tmp_path / ".partial.mp4", 25)
+    for step in range(40):
+        encoder.add(frame(48, 64, step))
+    path = encoder.finish(tmp_path / "seed-0.mp4")
+    assert path == tmp_path / "seed-0.mp4"
+    assert not (tmp_path / ".partial.mp4").exists()
+    assert decode(path) == (40, (48, 64, 3), 25.0)
+    reader = imageio.get_reader(str(path), format="FFMPEG")
+    metadata = reader.get_meta_data()
+    reader.close()
+    assert metadata["codec"] == "h264"
+    assert metadata["pix_fmt"].startswith("yuv420p")
+
+
+def test_odd_dimensions_are_padded_to_even(tmp_path: Path) -> None:
+    encoder = StreamingEncoder(tmp_path / ".p.mp4", 30)
+    for step in range(5):
+        encoder.add(frame(33, 51, step))
+    count, shape, _ = decode(encoder.finish(tmp_path / "odd.mp4"))
+    assert (count, shape) == (5, (34, 52, 3))
+
+
+def test_grayscale_and_rgba_frames_become_rgb(tmp_path: Path) -> None:
+    for name, image in [
+        ("gray", np.full((20, 30), 128, np.uint8)),
+        ("rgba", np.full((20, 30, 4), 128, np.uint8)),
+    ]:
+        encoder = StreamingEncoder(tmp_path / f".{name}.mp4", 30)
+        for _ in range(3):
+            encoder.add(image)
+        assert decode(encoder.finish(tmp_path / f"{name}.mp4"))[:2] == (3, (20, 30, 3))
+
+
+def test_the_pixels_survive_encoding(tmp_path: Path) -> None:
+    encoder = StreamingEncoder(tmp_path / ".p.mp4", 30)
+    red = np.zeros((32, 32, 3), np.uint8)
+    red[:, :, 0] = 220
+    for _ in range(3):
+        encoder.add(red)
+    reader = imageio.get_reader(str(encoder.finish(tmp_path / "red.mp4")), format="FFMPEG")
+    decoded = reader.get_data(0)
+    reader.close()
+    assert abs(int(decoded[:, :, 0].mean()) - 220) < 12
+    assert decoded[:, :, 1].mean() < 20
+
+
+@pytest.mark.parametrize(
+    ("bad_frame", "reason"),
+    [
+        (None, "render() returned None for the first frame"),
+        ("picture", "render() returned str for the first frame, not a numpy image array"),
+        (np.zeros((4, 4, 3), np.float32), "render() returned a float32 array"),
+        (np.zeros((4, 4, 2), np.uint8), "render() returned an array of shape (4, 4, 2)"),
+        ([np.zeros((4, 4, 3), np.uint8)], "render() returned a list"),
+    ],
+)
+def test_frames_that_are_not_images_are_refused_with_the_reason(
+    bad_frame: object, reason: str
+) -> None:
+    with pytest.raises(VideoFault) as excinfo:
+        rgb_frame(bad_frame, 0)
+    assert reason in str(excinfo.value)
+
+
+def test_a_frame_size_change_mid_episode_is_a_fault_and_leaves_no_file(tmp_path: Path) -> None:
+    encoder = StreamingEncoder(tmp_path / ".p.mp4", 30)
+    encoder.add(frame(20, 30))
+    encoder.add(frame(20, 30))
+    with pytest.raises(VideoFault, match=r"frame 2 is 32x22 pixels but the first frame was 30x20"):
+        encoder.add(frame(22, 32))
+    encoder.abort()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_no_frames_is_a_fault(tmp_path: Path) -> None:
+    with pytest.raises(VideoFault, match="no frames were rendered"):
+        StreamingEncoder(tmp_path / ".p.mp4", 30).finish(tmp_path / "v.mp4")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_missing_ffmpeg_is_a_fault_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("IMAGEIO_FFMPEG_EXE", str(tmp_path / "no-such-ffmpeg"))
+    encoder = StreamingEncoder(tmp_path / ".p.mp4", 30)
+    with pytest.raises(VideoFault, match=r"cannot start ffmpeg \(.*no-such-ffmpeg\)"):
+        encoder.add(frame(8, 8))
+    encoder.abort()
+    assert list(tmp_path.iterdir()) == []
+
+
+def fake_ffmpeg(folder: Path, script: str) -> Path:
+    path = folder / "fake-ffmpeg"
+    path.write_text("#!/bin/sh\n" + script)
+    path.chmod(path.stat().st_mode | stat.S_IEXEC)
+    return path
+
+
+def test_an_ffmpeg_that_fails_at_the_end_is_reported_with_its_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Reads everything, then fails: what write_frames would have called a success.
+    fake = fake_ffmpeg(tmp_path, 'cat > /dev/null\necho "Unknown encoder libx264" >&2\nexit 1\n')
+    monkeypatch.setenv("IMAGEIO_FFMPEG_EXE", str(fake))
+    out = tmp_path / "out"
+    out.mkdir()
+    encoder = StreamingEncoder(out / ".p.mp4", 30)
+    encoder.add(frame(8, 8))
+    with pytest.raises(VideoFault, match="ffmpeg exited with status 1: Unknown encoder libx264"):
+        encoder.finish(out / "v.mp4")
+    assert list(out.iterdir()) == []
+
+
+def test_an_ffmpeg_that_dies_mid_stream_is_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = fake_ffmpeg(tmp_path, 'echo "out of memory" >&2\nexit 3\n')
+    monkeypatch.setenv("IMAGEIO_FFMPEG_EXE", str(fake))
+    out = tmp_path / "out"
+    out.mkdir()
+    encoder = StreamingEncoder(out / ".p.mp4", 30)
+
+    def write_all() -> None:
+        for _ in range(200):  # 200 x 192 kB: more than a pipe holds
+            encoder.add(frame(256, 256))
+        encoder.finish(out / "v.mp4")
+
+    with pytest.raises(VideoFault, match="out of memory"):
+        write_all()
+    encoder.abort()
+    assert list(out.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("metadata_fps", "expected"),
+    [(50, 50.0), (None, DEFAULT_FPS), ("fast", DEFAULT_FPS), (0, DEFAULT_FPS), (12.5, 12.5)],
+)
+def test_fps_comes_from_render_fps(metadata_fps: Any, expected: float) -> None:
+    assert fps_of(Painter(fps=metadata_fps)) == expected
+
+
+# -- replay ----------------------------------------------------------------------------------
+
+
+def policy_one(obs: Any) -> int:
+    return 1
+
+
+def test_replay_of_an_evaluated_episode_matches_and_has_a_frame_per_step(tmp_path: Path) -> None:
+    [episode] = record(ENV_ID, policy_one, [7], length=12)
+    path, outcome = film(episode, tmp_path)
+    assert outcome.diverged_at is None
+    assert outcome.frames == 13  # the reset frame and one per step, as RecordVideo films
+    assert decode(path) == (13, (24, 32, 3), 10.0)
+
+
+def test_replay_of_cartpole_matches_the_recorded_rewards(tmp_path: Path) -> None:
+    episodes = record(
+        "CartPole-v1", lambda obs: int(obs[2] + 0.5 * obs[3] > 0), [0], max_episode_steps=60
+    )
+    path, outcome = film(episodes[0], tmp_path)
+    assert outcome.diverged_at is None
+    assert decode(path)[:2] == (61, (400, 600, 3))
+
+
+def test_replay_restores_the_generator_of_an_unseeded_reset(tmp_path: Path) -> None:
+    episodes: list[Episode] = []
+    source = resolve_env(ENV_ID, "test", {})
+    env = EpisodeRecorder(
+        source.build(),
+        on_episode=episodes.append,
+        label=ENV_ID,
+        rebuild=source.factory,
+        max_steps=100,
+    )
+    env.reset(seed=3)
+    for _ in range(3):  # the second and third episodes start from the generator's state
+        for _ in range(8):
+            env.step(1)
+        env.reset()
+    env.close()
+    unseeded = episodes[1:]
+    assert [episode.seed for episode in unseeded] == [None, None]
+    assert len({episode.return_ for episode in unseeded}) == 2  # different starts
+    for episode in unseeded:
+        path, outcome = film(episode, tmp_path)
+        assert outcome.diverged_at is None, outcome.divergence
+        assert decode(path)[0] == 9
+
+
+def test_replay_passes_the_reset_options(tmp_path: Path) -> None:
+    episodes: list[Episode] = []
+    source = resolve_env(ENV_ID, "test", {})
+    env = EpisodeRecorder(
+        source.build(),
+        on_episode=episodes.append,
+        label=ENV_ID,
+        rebuild=source.factory,
+        max_steps=100,
+    )
+    env.reset(seed=1, options={"start": 77})
+    for _ in range(8):
+        env.step(0)
+    env.close()
+    assert episodes[0].return_ == pytest.approx(8 * 0.77)
+    _, outcome = film(episodes[0], tmp_path)
+    assert outcome.diverged_at is None
+
+
+def test_a_replay_that_diverges_reports_the_first_step(tmp_path: Path) -> None:
+    [episode] = record(ENV_ID, policy_one, [2], when_rendering="diverge")
+    path, outcome = film(episode, tmp_path)
+    assert outcome.diverged_at == 3
+    assert "in the replay" in str(outcome.divergence)
+    assert decode(path)[0] == 9  # the whole replay is still filmed
+
+
+def test_a_replay_that_ends_at_another_step_diverges(tmp_path: Path) -> None:
+    [episode] = record(ENV_ID, policy_one, [2], length=10)
+    episode.actions = episode.actions[:6]  # as if the recorded run had ended at step 6
+    episode.rewards = episode.rewards[:6]
+    encoder, outcome = replay(episode, lambda fps: StreamingEncoder(tmp_path / ".x.mp4", fps))
+    encoder.abort()
+    assert outcome.diverged_at == 6
+    assert "terminated at step 6; the replay did not end" in str(outcome.divergence)
+
+
+def test_the_video_of_a_crashed_episode_runs_up_to_the_crash(tmp_path: Path) -> None:
+    calls = 0
+
+    def crashes_at_step_5(obs: Any) -> int:
+        nonlocal calls
+        calls += 1
+        if calls == 5:
+            raise ValueError("policy bug")
+        return 1
+
+    episodes: list[Episode] = []
+    source = resolve_env(ENV_ID, "test", {})
+    recorder = EpisodeRecorder(
+        source.build(),
+        on_episode=episodes.append,
+        label=ENV_ID,
+        rebuild=source.factory,
+        max_steps=100,
+    )
+    with pytest.raises(Exception, match="policy bug"):
+        run_episodes(recorder, crashes_at_step_5, [0], ENV_ID)
+    [episode] = episodes
+    assert episode.error is not None
+    assert episode.length == 4
+    path, outcome = film(episode, tmp_path)
+    assert outcome.diverged_at is None
+    assert decode(path)[0] == 5
+
+
+@pytest.mark.parametrize(
+    ("frames", "reason"),
+    [
+        ("none", "render() returned None for the first frame"),
+        ("text", "render() returned str for the first frame"),
+        ("float", "render() returned a float32 array"),
+        ("grow", "frame 3 is 34x26 pixels but the first frame was 32x24"),
+        ("raise", "render() raised ValueError: the renderer lost its context at step 2"),
+    ],
+)
+def test_render_faults_are_reasons_and_leave_no_file(
+    tmp_path: Path, frames: str, reason: str
+) -> None:
+    [episode] = record(ENV_ID, policy_one, [0], frames=frames)
+    with pytest.raises(VideoFault) as excinfo:
+        film(episode, tmp_path)
+    assert reason in str(excinfo.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_replay_that_raises_is_a_fault_with_the_step(tmp_path: Path) -> None:
+    [episode] = record(ENV_ID, policy_one, [0], when_rendering="raise")
+    with pytest.raises(
+        VideoFault, match="the replay raised RuntimeError: the physics engine crashed at step 2"
+    ):
+        film(episode, tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_env_that_cannot_be_rebuilt_is_a_fault(tmp_path: Path) -> None:
+    [episode] = record(ENV_ID, policy_one, [0])
+    episode.rebuild = None
+    with pytest.raises(VideoFault, match=r"cannot be rebuilt.*video_trigger"):
+        film(episode, tmp_path)
+
+
+def test_a_factory_without_render_mode_is_a_fault_unless_it_renders_anyway(
+    tmp_path: Path,
+) -> None:
+    [stubborn] = record(video_envs.stubborn_factory, policy_one, [0])
+    with pytest.raises(VideoFault, match=r"takes no render_mode argument.*render_mode=None"):
+        film(stubborn, tmp_path)
+    [rendering] = record(video_envs.rendering_factory, policy_one, [0])
+    path, _ = film(rendering, tmp_path)
+    assert decode(path)[0] == 9
+    [passing] = record(video_envs.painter_factory, policy_one, [0])
+    path, _ = film(passing, tmp_path)
+    assert decode(path)[0] == 9
+
+
+# -- live capture ----------------------------------------------------------------------------
+
+
+def live_env(
+    folder: VideoFolder, trigger: Callable[[int], bool], max_steps: int = 100, **kwargs: Any
+) -> tuple[EpisodeRecorder, LiveCapture, list[Episode]]:
+    episodes: list[Episode] = []
+    capture = LiveCapture(
+        gym.make(ENV_ID, render_mode="rgb_array", **kwargs),
+        trigger=trigger,
+        reserve=folder.reserve,
+        label=ENV_ID,
+    )
+
+    def keep(episode: Episode) -> None:
+        episodes.append(episode)
+        capture.link(episode)
+
+    recorder = EpisodeRecorder(
+        capture, on_episode=keep, label=ENV_ID, rebuild=None, max_steps=max_steps
+    )
+    return recorder, capture, episodes
+
+
+def run_loop(env: EpisodeRecorder, episodes: int, steps: int | None = None) -> None:
+    for seed in range(episodes):
+        env.reset(seed=seed)
+        done = False
+        taken = 0
+        while not done and (steps is None or taken < steps):
+            _, _, terminated, truncated, _ = env.step(1)
+            done = terminated or truncated
+            taken += 1
+
+
+def test_live_capture_films_the_triggered_episodes(tmp_path: Path) -> None:
+    folder = VideoFolder(tmp_path / "test")
+    env, capture, episodes = live_env(folder, lambda episode: episode % 3 == 0, length=6)
+    run_loop(env, 7)
+    env.close()
+    assert [video.episode_index for video in capture.videos] == [0, 3, 6]
+    for video in capture.videos:
+        assert video.path is not None
+        assert video.missing is None
+        assert video.episode is episodes[video.episode_index]
+        assert decode(video.path)[:2] == (7, (24, 32, 3))
+    assert sorted(path.name for path in folder.files()) == [
+        "episode-0.mp4",
+        "episode-3.mp4",
+        "episode-6.mp4",
+    ]
+
+
+def test_an_episode_cut_short_by_reset_or_close_keeps_its_frames(tmp_path: Path) -> None:
+    folder = VideoFolder(tmp_path / "test")
+    env, capture, _ = live_env(folder, lambda episode: True, length=50)
+    run_loop(env, 2, steps=4)  # reset after 4 steps, then close after 4 steps
+    env.close()
+    assert [(video.cut_short, video.frames) for video in capture.videos] == [(True, 5), (True, 5)]
+    for video in capture.videos:
+        assert video.path is not None
+        assert decode(video.path)[0] == 5
+
+
+def test_live_capture_faults_do_not_stop_the_loop(tmp_path: Path) -> None:
+    folder = VideoFolder(tmp_path / "test")
+    env, capture, episodes = live_env(folder, lambda episode: True, frames="grow")
+    run_loop(env, 2)
+    env.close()
+    assert len(episodes) == 2  # the loop ran to the end
+    assert [video.path for video in capture.videos] == [None, None]
+    assert all("must keep one size" in str(video.missing) for video in capture.videos)
+    assert folder.files() == []
+
+
+def test_live_capture_into_an_unwritable_folder_reports_it(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    env, capture, episodes = live_env(VideoFolder(blocker / "test"), lambda episode: True)
+    run_loop(env, 1)
+    env.close()
+    assert len(episodes) == 1
+    assert "cannot write to the output folder" in str(capture.videos[0].missing)
+
+
+def test_live_capture_memory_does_not_hold_frames(tmp_path: Path) -> None:
+    # Frames go to ffmpeg as they come: nothing in the wrapper grows with the episode.
+    folder = VideoFolder(tmp_path / "test")
+    env, capture, _ = live_env(folder, lambda episode: True, max_steps=1000, length=300)
+    env.reset(seed=0)
+    for _ in range(150):
+        env.step(1)
+    sizes_mid = {
+        name: len(value) for name, value in vars(capture).items() if isinstance(value, list)
+    }
+    for _ in range(149):
+        env.step(1)
+    sizes_late = {
+        name: len(value) for name, value in vars(capture).items() if isinstance(value, list)
+    }
+    assert sizes_mid == sizes_late
+    env.step(1)
+    env.close()
+    assert capture.videos[0].frames == 301
+
+
+def test_live_capture_needs_rgb_array_frames() -> None:
+    with pytest.raises(GymrecUsageError, match=r"render_mode='rgb_array'; .* has render_mode=None"):
+        LiveCapture(
+            gym.make(ENV_ID),
+            trigger=lambda episode: True,
+            reserve=lambda stem: Path(stem),
+            label=ENV_ID,
+        )
+
+
+def test_a_trigger_that_raises_is_a_usage_error(tmp_path: Path) -> None:
+    env, _, _ = live_env(VideoFolder(tmp_path / "t"), lambda episode: 1 / 0 > 0)
+    with pytest.raises(GymrecUsageError, match="video_trigger raised ZeroDivisionError"):
+        env.reset(seed=0)
+    env.close()
