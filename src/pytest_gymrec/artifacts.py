@@ -39,7 +39,7 @@ def slug_for(nodeid: str, worker: str | None = None) -> str:
     # "/" and "::" become "-"; that is reversible only while the path itself has no "-".
     # Any other replaced character could make two node ids read the same (a parameter
     # "1/2" and "1-2"): then a hash of the exact node id keeps them apart.
-    lossy = "-" in head or bool(bracket and not nodeid.endswith("]"))
+    lossy = "-" in head or bool(bracket and (not nodeid.endswith("]") or not params))
     parts = [head.replace("::", "/").replace("/", "-")]
     if bracket:
         parts.append(params)

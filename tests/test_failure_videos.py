@@ -1,0 +1,309 @@
+"""Per-test folders, the choice of episodes to film, and what the reports show (no pytester)."""
+
+from __future__ import annotations
+
+import base64
+import types
+from pathlib import Path
+from typing import Any
+
+import imageio.v2 as imageio
+import pytest
+
+import pytest_gymrec.fixture as gymrec_fixture
+from pytest_gymrec.artifacts import MAX_SLUG_LENGTH, VideoFolder, display_path, folder_for, slug_for
+from pytest_gymrec.episodes import EpisodeRecorder, resolve_env, run_episodes
+from pytest_gymrec.failure_videos import (
+    attach,
+    choose,
+    html_extras,
+    junit_properties,
+    produce,
+    section_text,
+)
+from pytest_gymrec.results import Episode
+from pytest_gymrec.settings import VideoMode
+from video_envs import ENV_ID
+
+# -- slugs and folders -----------------------------------------------------------------------
+
+
+def test_slugs_read_like_the_node_id() -> None:
+    assert slug_for("tests/test_agent.py::test_holds") == "tests-test_agent.py-test_holds"
+    assert slug_for("tests/test_agent.py::TestAgent::test_holds[seed-3]") == (
+        "tests-test_agent.py-TestAgent-test_holds-seed-3"
+    )
+
+
+def test_slugs_of_different_node_ids_differ() -> None:
+    node_ids = [
+        "tests/test_a.py::test_x[1-2]",
+        "tests/test_a.py::test_x[1/2]",
+        "tests/test_a.py::test_x[1 2]",
+        "tests/test_a.py::test_x[1:2]",
+        "tests/a-b.py::test_x",
+        "tests/a/b.py::test_x",
+        "tests/test_a.py::test_x",
+        "tests/test_a.py::test_x[]",
+    ]
+    slugs = [slug_for(node_id) for node_id in node_ids]
+    assert len(set(slugs)) == len(slugs)
+    assert all(all(char.isalnum() or char in "-_." for char in slug) for slug in slugs)
+
+
+def test_long_node_ids_are_shortened_with_a_hash() -> None:
+    long_a = "tests/test_agent.py::test_holds[" + "x" * 300 + "a]"
+    long_b = "tests/test_agent.py::test_holds[" + "x" * 300 + "b]"
+    slug_a, slug_b = slug_for(long_a), slug_for(long_b)
+    assert len(slug_a) <= MAX_SLUG_LENGTH
+    assert slug_a != slug_b
+    assert slug_a.startswith("tests-test_agent.py-test_holds-")
+    assert slug_a.endswith("xa")
+
+
+def test_worker_suffix_separates_workers_that_run_the_same_test() -> None:
+    node_id = "tests/test_agent.py::test_holds"
+    assert slug_for(node_id, "gw0") != slug_for(node_id, "gw1") != slug_for(node_id)
+    assert slug_for(node_id, "gw1").endswith("-gw1")
+
+
+def test_folder_for_resolves_relative_output_against_the_base(tmp_path: Path) -> None:
+    folder = folder_for("out", tmp_path, "t.py::test_x")
+    assert folder.path == tmp_path / "out" / "t.py-test_x"
+    assert folder_for(str(tmp_path / "abs"), Path("/elsewhere"), "t.py::a").path.parent == (
+        tmp_path / "abs"
+    )
+    assert display_path(folder.path, tmp_path) == "out/t.py-test_x"
+    assert display_path(Path("/elsewhere/x"), tmp_path) == "/elsewhere/x"
+
+
+def test_a_folder_is_created_lazily_and_cleared_once_per_run(tmp_path: Path) -> None:
+    folder = VideoFolder(tmp_path / "test")
+    assert not folder.path.exists()  # nothing filmed, nothing created
+    folder.path.mkdir()
+    (folder.path / "seed-9.mp4").write_bytes(b"old run")
+    (folder.path / "notes.txt").write_text("the user's own file")
+    first = folder.reserve("seed-1")
+    first.write_bytes(b"new")
+    second = folder.reserve("seed-1")
+    assert second.name == "seed-1-2.mp4"
+    assert sorted(path.name for path in folder.files()) == ["notes.txt", "seed-1.mp4"]
+    folder.discard()
+    assert [path.name for path in folder.files()] == ["notes.txt"]  # only our files go
+
+
+def test_discarding_an_empty_folder_removes_it(tmp_path: Path) -> None:
+    folder = VideoFolder(tmp_path / "test")
+    folder.reserve("seed-0").write_bytes(b"x")
+    folder.discard()
+    assert not folder.path.exists()
+    folder.discard()  # and again, with nothing there
+
+
+# -- choosing episodes -----------------------------------------------------------------------
+
+
+def episode(seed: int | None, return_: float, error: str | None = None) -> Episode:
+    return Episode(seed, return_, 10, 0.1, True, False, error=error, env_label="env")
+
+
+def test_choice_order_raised_then_flagged_then_lowest_returns() -> None:
+    episodes = [episode(seed, float(seed * 10)) for seed in range(8)]
+    episodes[5].error = "ValueError: boom"
+    flagged = [(episodes[6], "seed 6 dropped 40 against the baseline")]
+    chosen, left_out = choose(episodes, flagged, 4)
+    assert [(e.seed, why) for e, why in chosen] == [
+        (5, "raised ValueError: boom"),
+        (6, "seed 6 dropped 40 against the baseline"),
+        (0, "lowest return"),
+        (1, "lowest return"),
+    ]
+    assert left_out == 0
+
+
+def test_choice_is_capped_and_counts_what_did_not_fit() -> None:
+    episodes = [episode(seed, 1.0, error="RuntimeError: x") for seed in range(5)]
+    chosen, left_out = choose(episodes, [(episodes[0], "also flagged")], 3)
+    assert [e.seed for e, _ in chosen] == [0, 1, 2]
+    assert left_out == 2
+    assert choose(episodes, [], 0) == ([], 5)
+
+
+def test_an_episode_flagged_twice_is_filmed_once() -> None:
+    episodes = [episode(0, 5.0), episode(1, 1.0)]
+    chosen, _ = choose(episodes, [(episodes[0], "a"), (episodes[0], "b")], 3)
+    assert [(e.seed, why) for e, why in chosen] == [(0, "a"), (1, "lowest return")]
+
+
+# -- producing and reporting -----------------------------------------------------------------
+
+
+def recorded(tmp_path: Path, seeds: list[int], **kwargs: Any) -> gymrec_fixture.TestRecord:
+    record = gymrec_fixture.TestRecord(
+        "t.py::test_x", video_folder=VideoFolder(tmp_path / "out" / "t")
+    )
+    source = resolve_env(ENV_ID, "test", kwargs)
+    recorder = EpisodeRecorder(
+        source.build(),
+        on_episode=record.add_episode,
+        label=ENV_ID,
+        rebuild=source.factory,
+        max_steps=100,
+    )
+    run_episodes(recorder, lambda obs: 1 if obs[0] % 2 else 0, seeds, ENV_ID)
+    recorder.close()
+    return record
+
+
+def frame_count(path: Path) -> int:
+    reader = imageio.get_reader(str(path), format="FFMPEG")
+    try:
+        return sum(1 for _ in reader)
+    finally:
+        reader.close()
+
+
+def test_a_failing_test_films_the_lowest_returns(tmp_path: Path) -> None:
+    record = recorded(tmp_path, list(range(6)))
+    videos = produce(record, VideoMode.RETAIN_ON_FAILURE, 2, test_failed=True)
+    assert videos is not None
+    lowest = sorted(record.episodes, key=lambda e: e.return_)[:2]
+    assert [clip.seed for clip in videos.chosen] == [e.seed for e in lowest]
+    for clip in videos.chosen:
+        assert clip.path is not None
+        assert clip.path.name == f"seed-{clip.seed}.mp4"
+        assert frame_count(clip.path) == clip.length + 1
+    assert sorted(path.name for path in videos.folder.files()) == sorted(
+        f"seed-{e.seed}.mp4" for e in lowest
+    )
+
+
+def test_a_passing_test_renders_nothing_and_removes_an_old_folder(tmp_path: Path) -> None:
+    log = tmp_path / "renders.log"
+    record = recorded(tmp_path, [0, 1], render_log=str(log))
+    assert record.video_folder is not None
+    record.video_folder.path.mkdir(parents=True)
+    (record.video_folder.path / "seed-0.mp4").write_bytes(b"from an earlier failure")
+    assert produce(record, VideoMode.RETAIN_ON_FAILURE, 3, test_failed=False) is None
+    assert not record.video_folder.path.exists()
+    assert not log.exists()  # not one frame rendered
+
+
+def test_video_on_films_a_passing_test_and_off_films_nothing(tmp_path: Path) -> None:
+    record = recorded(tmp_path, [0, 1])
+    videos = produce(record, VideoMode.ON, 3, test_failed=False)
+    assert videos is not None
+    assert len([clip for clip in videos.chosen if clip.path is not None]) == 2
+    log = tmp_path / "off.log"
+    quiet = recorded(tmp_path / "off", [0], render_log=str(log))
+    assert produce(quiet, VideoMode.OFF, 3, test_failed=True) is None
+    assert not log.exists()
+
+
+def test_duplicate_and_missing_seeds_get_distinct_names(tmp_path: Path) -> None:
+    record = recorded(tmp_path, [4])
+    record.episodes.extend(recorded(tmp_path / "again", [4]).episodes)
+    record.episodes[1].seed = 4
+    videos = produce(record, VideoMode.ON, 3, test_failed=True)
+    assert videos is not None
+    names = sorted(clip.path.name for clip in videos.chosen if clip.path is not None)
+    assert names == ["seed-4-episode-1.mp4", "seed-4-episode-2.mp4"]
+
+
+def test_a_diverged_replay_is_labelled_in_the_name_and_the_text(tmp_path: Path) -> None:
+    record = recorded(tmp_path, [0], when_rendering="diverge")
+    videos = produce(record, VideoMode.RETAIN_ON_FAILURE, 3, test_failed=True)
+    assert videos is not None
+    [clip] = videos.chosen
+    assert clip.path is not None
+    assert clip.path.name == "seed-0-diverged.mp4"
+    assert clip.diverged_at == 3
+    text = section_text(videos, tmp_path)
+    assert "replay diverged at step 3:" in text
+    assert ("gymrec.video_diverged", f"seed 0: step 3: {clip.divergence}") in junit_properties(
+        videos, tmp_path
+    )
+
+
+def test_faults_are_reported_missing_and_the_others_still_filmed(tmp_path: Path) -> None:
+    record = recorded(tmp_path, [0, 1])
+    record.episodes[0].rebuild = None
+    videos = produce(record, VideoMode.ON, 3, test_failed=True)
+    assert videos is not None
+    broken, fine = sorted(videos.chosen, key=lambda clip: clip.path is not None)
+    assert broken.path is None
+    assert "cannot be rebuilt" in str(broken.missing)
+    assert fine.path is not None
+    text = section_text(videos, tmp_path)
+    assert "video missing: the env" in text
+    assert f"seed {broken.seed}: return" in text
+    properties = junit_properties(videos, tmp_path)
+    assert ("gymrec.video", display_path(fine.path, tmp_path)) in properties
+    assert any(name == "gymrec.video_missing" for name, _ in properties)
+
+
+def test_an_unwritable_output_folder_is_a_reason(tmp_path: Path) -> None:
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where the output folder should be")
+    record = recorded(tmp_path, [0])
+    record.video_folder = VideoFolder(blocker / "t")
+    videos = produce(record, VideoMode.RETAIN_ON_FAILURE, 3, test_failed=True)
+    assert videos is not None
+    [clip] = videos.chosen
+    assert clip.path is None
+    assert "cannot write to the output folder" in str(clip.missing)
+    assert "NotADirectoryError" in str(clip.missing)
+
+
+def test_html_extras_embed_the_videos_as_base64_mp4(tmp_path: Path) -> None:
+    pytest.importorskip("pytest_html")
+    record = recorded(tmp_path, [0, 1])
+    videos = produce(record, VideoMode.ON, 3, test_failed=True)
+    assert videos is not None
+    extras = html_extras(videos, 3)
+    assert len(extras) == 2
+    for extra, clip in zip(extras, videos.chosen, strict=True):
+        assert extra["format_type"] == "video"
+        assert extra["mime_type"] == "video/mp4"
+        assert clip.path is not None
+        assert base64.b64decode(extra["content"]) == clip.path.read_bytes()
+        assert extra["name"].startswith(f"seed {clip.seed}: return ")
+
+
+def test_attach_fills_every_report_channel(tmp_path: Path) -> None:
+    record = recorded(tmp_path, [0, 1])
+    report = types.SimpleNamespace(gymrec={"nodeid": record.nodeid}, extras=[])
+    properties: list[tuple[str, object]] = []
+    text = attach(
+        report,
+        record,
+        properties,
+        mode=VideoMode.RETAIN_ON_FAILURE,
+        max_videos=1,
+        test_failed=True,
+        base_dir=tmp_path,
+        html=True,
+    )
+    [entry] = report.gymrec["videos"]
+    assert entry["path"] == "out/t/" + f"seed-{entry['seed']}.mp4"
+    assert entry["missing"] is None
+    assert properties == [("gymrec.video", entry["path"])]
+    assert len(report.extras) == 1
+    assert text.startswith("videos (out/t):")
+    assert entry["path"] in text
+
+
+def test_attach_never_raises(tmp_path: Path) -> None:
+    record = recorded(tmp_path, [0])
+    record.episodes = None  # type: ignore[assignment]  # a bug somewhere, simulated
+    text = attach(
+        types.SimpleNamespace(),
+        record,
+        [],
+        mode=VideoMode.ON,
+        max_videos=3,
+        test_failed=True,
+        base_dir=tmp_path,
+        html=False,
+    )
+    assert text.startswith("videos missing: internal error in pytest-gymrec: TypeError")
