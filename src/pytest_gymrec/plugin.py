@@ -182,9 +182,23 @@ def _video_folder(item: pytest.Item, settings: gymrec_settings.Settings) -> Any:
     from .artifacts import folder_for
 
     config = item.config
-    each = config.getoption("dist", None) == "each"
+    each = bool(getattr(config, "workerinput", {}).get(_DIST_EACH_KEY, False))
     worker = os.environ.get("PYTEST_XDIST_WORKER") if each else None
     return folder_for(settings.output, config.invocation_params.dir, item.nodeid, worker)
+
+
+#: workerinput key: True when every xdist worker runs every test (``--dist each``).
+_DIST_EACH_KEY = "gymrec_dist_each"
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """On the xdist controller: tell workers whether they all run the same tests.
+
+    Workers see ``--dist no``, so they cannot tell by themselves; under ``--dist each`` two
+    workers run the same test and need separate folders.
+    """
+    node.workerinput[_DIST_EACH_KEY] = node.config.getoption("dist", None) == "each"
 
 
 def _attach_videos(item: pytest.Item, report: pytest.TestReport, record: TestRecord) -> str:
