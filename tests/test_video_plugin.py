@@ -367,6 +367,15 @@ def test_live_capture_during_a_training_loop(pytester: pytest.Pytester, run_pyte
         def test_passing_keeps_nothing(gymrec):
             train(gymrec, 3)
 
+        def test_built_env_filmed_live(gymrec):
+            # No spec, so no replay: the live videos are what the failure shows.
+            env = gymrec.wrap(video_envs.Painter(render_mode="rgb_array"), video_trigger=bool)
+            for seed in (5, 6):
+                env.reset(seed=seed)
+                for _ in range(8):
+                    env.step(0)
+            assert False, "the agent is bad"
+
         def test_failing_mid_episode(gymrec):
             env = train(gymrec, 2)
             env.reset(seed=99)  # episode 2, filmed
@@ -375,8 +384,12 @@ def test_live_capture_during_a_training_loop(pytester: pytest.Pytester, run_pyte
         """
     )
     result = run_pytest()
-    result.assert_outcomes(passed=2, failed=1)
+    result.assert_outcomes(passed=2, failed=2)
     root = pytester.path / "gymrec-results"
+    built = root / "test_training.py-test_built_env_filmed_live"
+    # bool(0) is False: episode 0 is not filmed, episode 1 (seed 6) is.
+    assert videos_in(built) == ["episode-1.mp4"]
+    assert frame_count(built / "episode-1.mp4") == 9
     kept = root / "test_training.py-test_kept"
     assert "episode-0.mp4" in videos_in(kept)
     assert {"episode-2.mp4", "episode-4.mp4"} <= set(videos_in(kept))
@@ -385,6 +398,16 @@ def test_live_capture_during_a_training_loop(pytester: pytest.Pytester, run_pyte
     assert not (root / "test_training.py-test_passing_keeps_nothing").exists()
     failing = root / "test_training.py-test_failing_mid_episode"
     assert frame_count(failing / "episode-2.mp4") == 2  # reset frame and one step, cut short
+    result.stdout.fnmatch_lines(
+        [
+            "videos (gymrec-results/test_training.py-test_built_env_filmed_live):",
+            "  seed 6: return *, lowest return",  # seed 6 returns less than seed 5
+            "    gymrec-results/test_training.py-test_built_env_filmed_live/episode-1.mp4"
+            " (filmed live)",
+            "  seed 5: return *, lowest return",
+            "    video missing: the env Painter cannot be rebuilt*",
+        ]
+    )
     result.stdout.fnmatch_lines(
         [
             "filmed live (video_trigger):",

@@ -58,6 +58,8 @@ ENCODER_ARGS = (
     "-f",
     "mp4",
 )
+#: Seconds ffmpeg may take to finish a file after the last frame before it counts as hung.
+FINISH_TIMEOUT = 120.0
 #: How far a replayed reward may be from the recorded one and still count as the same.
 REWARD_REL_TOLERANCE = 1e-9
 REWARD_ABS_TOLERANCE = 1e-12
@@ -179,8 +181,16 @@ class StreamingEncoder:
         assert process.stdin is not None
         with contextlib.suppress(OSError):  # the exit status below says what went wrong
             process.stdin.close()
-        status = process.wait()
         self._closed = True
+        try:
+            status = process.wait(timeout=FINISH_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            self._cleanup()
+            raise VideoFault(
+                f"ffmpeg did not finish within {FINISH_TIMEOUT:.0f} s of the last frame"
+            ) from None
         if status != 0:
             message = self._failure(f"ffmpeg exited with status {status}")
             self._cleanup()
