@@ -20,19 +20,20 @@ import pytest
 from agents import balance
 
 NUM_EVAL_EPISODES = 4
-TRAINING_EPISODES = 60
-TRAINING_PERIOD = 25  # film episodes 0, 25 and 50
+TRAINING_EPISODES = 50
+TRAINING_PERIOD = 25  # film episodes 0 and 25
 
 
 @pytest.mark.gymrec(video="on", seeds=NUM_EVAL_EPISODES)
 def test_record_every_evaluation_episode(gymrec):
     # Gymnasium's guide: RecordVideo(env, episode_trigger=lambda x: True) for evaluation.
-    env = gymrec.make("CartPole-v1", video_trigger=lambda episode: True)
+    # Episodes of 200 steps (Gymnasium's guide uses the default 500) keep the example quick.
+    env = gymrec.make("CartPole-v1", max_episode_steps=200, video_trigger=lambda episode: True)
     for seed in gymrec.seeds:
-        obs, info = env.reset(seed=seed)
+        obs, _info = env.reset(seed=seed)
         episode_over = False
         while not episode_over:
-            obs, reward, terminated, truncated, info = env.step(balance(obs))
+            obs, _reward, terminated, truncated, _info = env.step(balance(obs))
             episode_over = terminated or truncated
 
     print(f"Episode time taken: {env.time_queue}")
@@ -40,16 +41,14 @@ def test_record_every_evaluation_episode(gymrec):
     print(f"Episode lengths: {env.length_queue}")
     assert len(env.return_queue) == NUM_EVAL_EPISODES
     # video="on" keeps the four videos whatever the verdict.
-    gymrec.result.assert_return(at_least=475, bounds=(0, 500))
+    gymrec.result.assert_return(at_least=190, bounds=(0, 200))
 
 
 @pytest.mark.gymrec(video="on", max_videos=1)
 def test_record_periodically_during_training(gymrec):
     # Gymnasium's guide: RecordVideo(env, episode_trigger=lambda x: x % training_period == 0)
     # with statistics for every episode. The "training" is random search on a linear policy.
-    env = gymrec.make(
-        "CartPole-v1", video_trigger=lambda episode: episode % TRAINING_PERIOD == 0
-    )
+    env = gymrec.make("CartPole-v1", video_trigger=lambda episode: episode % TRAINING_PERIOD == 0)
     rng = np.random.default_rng(0)
     best_weights, best_return = np.zeros(4), -math.inf
     for episode in range(TRAINING_EPISODES):
@@ -57,7 +56,7 @@ def test_record_periodically_during_training(gymrec):
         obs, info = env.reset(seed=episode)
         episode_over = False
         while not episode_over:
-            obs, reward, terminated, truncated, info = env.step(int(weights @ obs > 0))
+            obs, _reward, terminated, truncated, info = env.step(int(weights @ obs > 0))
             episode_over = terminated or truncated
         statistics = info["episode"]  # Gymnasium's RecordEpisodeStatistics entry
         print(f"episode {episode}: return {statistics['r']}, length {statistics['l']}")
