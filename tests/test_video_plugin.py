@@ -411,7 +411,7 @@ def test_live_capture_during_a_training_loop(pytester: pytest.Pytester, run_pyte
     result.stdout.fnmatch_lines(
         [
             "filmed live (video_trigger):",
-            "  episode 2: 1 steps filmed, episode did not end, video_trigger: episode 2",
+            "  episode 2: 1 step filmed, episode did not end, video_trigger: episode 2",
             "*/episode-2.mp4 (the episode was cut short; filmed live)",
         ]
     )

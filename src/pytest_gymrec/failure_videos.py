@@ -234,9 +234,9 @@ def produce(
 
 
 def _returns_text(clip: Clip) -> str:
-    if clip.return_ != clip.return_:  # NaN: a live episode that never ended
-        return f"{clip.length} steps filmed, episode did not end"
     steps = f"{clip.length} step{'s' * (clip.length != 1)}"
+    if clip.return_ != clip.return_:  # NaN: a live episode that never ended
+        return f"{steps} filmed, episode did not end"
     return f"return {fmt(clip.return_)} ({steps})"
 
 
