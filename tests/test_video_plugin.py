@@ -129,6 +129,18 @@ def test_the_users_own_assert_and_xfail_keep_their_videos(
         def test_known_broken(gymrec):
             gymrec.evaluate("CartPole-v1", push_left).assert_return(at_least=475)
 
+        @pytest.mark.gymrec(seeds=[0, 1, 2], max_videos=2)
+        def test_policy_crashes(gymrec):
+            steps = []
+
+            def policy(obs):
+                steps.append(obs)
+                if len(steps) == 12:  # step 4 of the second episode
+                    raise ValueError("NaN in the network")
+                return 1
+
+            gymrec.evaluate(video_envs.ENV_ID, policy)
+
         @pytest.mark.gymrec(seeds=2)
         def test_skipped_after_running(gymrec):
             gymrec.evaluate(video_envs.ENV_ID, lambda obs: 0, render_log="skip.log")
@@ -136,8 +148,20 @@ def test_the_users_own_assert_and_xfail_keep_their_videos(
         """
     )
     result = run_pytest("-rsx")
-    result.assert_outcomes(failed=1, xfailed=1, skipped=1)
+    result.assert_outcomes(failed=2, xfailed=1, skipped=1)
     root = pytester.path / "gymrec-results"
+    crashed = root / "test_outcomes.py-test_policy_crashes"
+    assert videos_in(crashed) == ["seed-0.mp4", "seed-1.mp4"]
+    assert frame_count(crashed / "seed-1.mp4") == 4  # reset and 3 steps: up to the crash
+    result.stdout.fnmatch_lines(
+        [
+            "videos (gymrec-results/test_outcomes.py-test_policy_crashes):",
+            "  seed 1: return * (3 steps), raised ValueError: NaN in the network",
+            "    gymrec-results/test_outcomes.py-test_policy_crashes/seed-1.mp4"
+            " (video up to the crash)",
+            "  seed 0: return * (8 steps), lowest return",
+        ]
+    )
     assert videos_in(root / "test_outcomes.py-test_own_assert") == ["seed-3.mp4", "seed-4.mp4"]
     assert len(videos_in(root / "test_outcomes.py-test_known_broken")) == 2
     assert not (root / "test_outcomes.py-test_skipped_after_running").exists()
