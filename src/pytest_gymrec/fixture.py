@@ -150,10 +150,9 @@ class Gymrec:
             self.result.episodes.append(episode)
             self._record.add_episode(episode)
 
+        # result.label() names the envs from the episodes' own labels.
         recorder = self._recorder(env, label, rebuild, self._settings.max_steps, keep)
         self._envs.append(recorder)
-        labels = {episode_env for episode_env in self.result.env_label.split(", ") if episode_env}
-        self.result.env_label = ", ".join(sorted(labels | {label}))
         return recorder
 
     def _recorder(

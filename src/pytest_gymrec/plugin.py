@@ -115,9 +115,9 @@ def _reproduce(config: pytest.Config, nodeid: str) -> str:
     words = ["pytest", nodeid]
     for setting in gymrec_settings.SETTINGS.values():
         if setting.on_command_line and config.getoption(setting.dest) is not None:
-            index = _given_flag_text(config, setting.flag)
-            if index is not None:
-                words.extend([setting.flag, index])
+            text = _given_flag_text(config, setting.flag)
+            if text is not None:
+                words.extend([setting.flag, text])
     return shlex.join(words)
 
 
