@@ -45,6 +45,24 @@ def _line(value: object, name: str, caller: str) -> float:
     return float(value)
 
 
+def _smallest_n(fails_at: Callable[[int], bool]) -> int | None:
+    """Smallest episode count at which the worst possible data fails a check (the rule itself
+    decides, so the count named in a message is one the check really reacts to)."""
+    n = 1
+    while not fails_at(n):
+        n *= 2
+        if n > FEASIBILITY_LIMIT:
+            return None
+    low = n // 2
+    while n - low > 1:
+        middle = (low + n) // 2
+        if fails_at(middle):
+            n = middle
+        else:
+            low = middle
+    return n
+
+
 # --------------------------------------------------------------------------------------------
 # Success rate
 
@@ -178,7 +196,7 @@ def check_success_rate(
                 f"is caught with {POWER:.0%} probability at n={n}; smaller drops may pass"
             )
         else:
-            needed = math.ceil(math.log(alpha) / math.log1p(-rate)) if 0 < rate < 1 else None
+            needed = _smallest_n(lambda n: bool(rate_fails(0, n, rate, alpha)))
             more = f"; at least {needed} episodes are needed" if needed is not None else ""
             report += f"\nblind: with n={n} not even zero successes would fail this check{more}"
     cautions: list[str] = []
@@ -344,7 +362,9 @@ def check_quantile(
                     f"({fmt(100 * allowed)}% allowed); fewer may pass"
                 )
             else:
-                needed_n = math.ceil(math.log(side_alpha) / math.log(side_q))
+                needed_n = _smallest_n(
+                    lambda m, q=side_q, a=side_alpha: bool(quantile_fails(m, m, q, a))
+                )
                 report += (
                     f"\nblind: with n={n} not even every episode {worse} {fmt(line)} would fail "
                     f"this check; at least {needed_n} episodes are needed"
