@@ -12,11 +12,11 @@ import math
 
 import numpy as np
 import pytest
-from return_shapes import BOUNDS, SHAPES, moments, scaled, true_mean
 from scipy import stats as scipy_stats
 
 from pytest_gymrec import checks, sequential, stats
 from pytest_gymrec.stats import Mode
+from return_shapes import BOUNDS, SHAPES, moments, scaled, true_mean
 
 RUNS = 2000
 #: Looser than the default 0.01 so that an excess of flakes is visible with 2,000 runs.

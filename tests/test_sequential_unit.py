@@ -72,7 +72,7 @@ def test_tolerance_outside_open_unit_interval_is_a_usage_error(tolerance: object
 
 
 def test_missing_bounds_is_a_usage_error_that_says_why() -> None:
-    with pytest.raises(GymrecUsageError, match="bounds=\\(lo, hi\\) are required.*anytime-valid"):
+    with pytest.raises(GymrecUsageError, match=r"bounds=\(lo, hi\) are required.*anytime-valid"):
         make_plan(bounds=None)
 
 
@@ -124,7 +124,7 @@ def test_seed_order_keeps_given_seeds_first_then_continues_after_the_largest() -
 
 
 def test_max_episodes_below_given_seed_count_is_a_usage_error() -> None:
-    with pytest.raises(GymrecUsageError, match="max_episodes=2 .*smaller than the 3 seeds"):
+    with pytest.raises(GymrecUsageError, match=r"max_episodes=2 .*smaller than the 3 seeds"):
         order([1, 2, 3], max_episodes=2)
 
 
@@ -159,7 +159,7 @@ def test_mean_between_the_lines_is_inconclusive_with_a_way_out() -> None:
 
 def test_episode_outside_bounds_names_seed_and_source() -> None:
     test = sequential.SequentialTest(make_plan(), "@pytest.mark.gymrec", "caller()")
-    with pytest.raises(GymrecUsageError, match="seed 3 has return 501.*@pytest.mark.gymrec"):
+    with pytest.raises(GymrecUsageError, match=r"seed 3 has return 501.*@pytest.mark.gymrec"):
         test.add(501.0, 3)
 
 
@@ -294,7 +294,8 @@ def test_rate_detectable_drop_has_the_stated_power() -> None:
     critical = max(k for k in range(101) if checks.rate_fails(k, 100, 0.9, 0.01))
     assert scipy_stats.binom.cdf(critical, 100, 0.9 - drop) == pytest.approx(0.8, abs=1e-6)
     needed = checks.rate_episodes_needed(0.9, drop, 0.01)
-    assert needed is not None and needed <= 100
+    assert needed is not None
+    assert needed <= 100
 
 
 @pytest.mark.parametrize("rate", [-0.1, 1.1, "x"])
@@ -318,12 +319,12 @@ def test_success_predicate_that_raises_names_the_seed() -> None:
         return True
 
     episodes = [episode(seed, 1.0) for seed in range(6)]
-    with pytest.raises(GymrecUsageError, match="broken raised KeyError.*seed 4"):
+    with pytest.raises(GymrecUsageError, match=r"broken raised KeyError.*seed 4"):
         checks.successes_of(episodes, broken, "assert_success_rate()")
 
 
 def test_success_predicate_must_return_a_bool() -> None:
-    with pytest.raises(GymrecUsageError, match="returned 0.5.*seed 0"):
+    with pytest.raises(GymrecUsageError, match=r"returned 0.5.*seed 0"):
         checks.successes_of([episode(0, 1.0)], lambda ep: 0.5, "assert_success_rate()")
     with pytest.raises(GymrecUsageError, match="must be a callable"):
         checks.successes_of([episode(0, 1.0)], "yes", "assert_success_rate()")  # type: ignore[arg-type]
@@ -381,7 +382,8 @@ def test_quantile_at_most_reflects() -> None:
     verdict, _ = quantile(values, q=0.9, at_most=50)
     assert verdict.outcome is Outcome.FAIL
     verdict, offending = quantile(values, q=0.9, at_most=99)
-    assert verdict.outcome is Outcome.PASS and offending == []
+    assert verdict.outcome is Outcome.PASS
+    assert offending == []
 
 
 def test_quantile_blind_when_too_few_episodes() -> None:
@@ -439,9 +441,12 @@ def test_ten_capped_episodes_cannot_see_a_five_percent_drop() -> None:
         verdict, values, at_least=475, tolerance=0.05, bounds=(0, 500), alpha=0.01, rng_key="k"
     )
     assert again == annotated
-    assert checks.mean_episodes_needed(
-        values, line=475, drop=23.75, bounds=(0, 500), alpha=0.01, rng_key="k"
-    ) == needed
+    assert (
+        checks.mean_episodes_needed(
+            values, line=475, drop=23.75, bounds=(0, 500), alpha=0.01, rng_key="k"
+        )
+        == needed
+    )
 
 
 def test_feasible_check_is_left_alone() -> None:

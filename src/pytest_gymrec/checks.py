@@ -14,6 +14,7 @@ numpy and scipy only. Messages are built here, in the style of :mod:`pytest_gymr
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -255,6 +256,11 @@ def quantile_certified(below: Any, n: int, q: float, alpha: float) -> Any:
     return scipy_stats.binom.cdf(below, n, q) <= alpha
 
 
+def _all_bad_fails(n: int, *, q: float, alpha: float) -> bool:
+    """Whether n episodes, every one on the wrong side of the line, fail the quantile rule."""
+    return bool(quantile_fails(n, n, q, alpha))
+
+
 def quantile_bounds(values: FloatArray, q: float, alpha: float) -> tuple[float, float]:
     """One-sided order-statistic bounds on the q-quantile, each at level alpha.
 
@@ -363,7 +369,7 @@ def check_quantile(
                 )
             else:
                 needed_n = _smallest_n(
-                    lambda m, q=side_q, a=side_alpha: bool(quantile_fails(m, m, q, a))
+                    functools.partial(_all_bad_fails, q=side_q, alpha=side_alpha)
                 )
                 report += (
                     f"\nblind: with n={n} not even every episode {worse} {fmt(line)} would fail "
