@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import GymrecUsageError
 from .results import CheckContext, Episode, EvalResult
-from .settings import Settings
+from .settings import Inconclusive, Settings
 
 if TYPE_CHECKING:
     from .episodes import EpisodeRecorder, Policy
@@ -138,10 +138,95 @@ class Gymrec:
 
     # -- checks --------------------------------------------------------------------------------
 
-    def assert_return(self, *args: Any, **kwargs: Any) -> Verdict:
-        """Check :attr:`result` (episodes of :meth:`make`/:meth:`wrap` envs)."""
+    def assert_return(
+        self,
+        env: Any,
+        policy: Policy | Any,
+        *,
+        at_least: float,
+        tolerance: float,
+        bounds: tuple[float, float] | None = None,
+        alpha: float | None = None,
+        beta: float | None = None,
+        max_episodes: int | None = None,
+        seeds: Iterable[int] | int | str | None = None,
+        mode: str = "no-regression",
+        max_steps: int | None = None,
+        **make_kwargs: Any,
+    ) -> EvalResult:
+        """Run episodes until the verdict is clear, at most ``max_episodes`` (sequential).
+
+        FAIL when the evidence that the mean return is below ``at_least`` reaches 1/alpha (a
+        good agent fails with probability at most alpha, at whatever episode the test stops);
+        PASS when the evidence that it is above ``at_least - tolerance * |at_least|`` reaches
+        1/beta (an agent that dropped that far passes with probability at most beta).
+        Otherwise INCONCLUSIVE: a warning, or a failure under ``--gymrec-inconclusive fail``.
+        ``bounds=(lo, hi)`` of a return are required (here or in the marker). Episodes run on
+        ``seeds`` in order, then on consecutive seeds after them; without ``seeds``, on
+        consecutive seeds from the first configured seed. Returns the episodes that ran as an
+        :class:`EvalResult`; to check episodes of :meth:`make`/:meth:`wrap` envs, use
+        ``gymrec.result.assert_return(...)``.
+        """
         __tracebackhide__ = True
-        return self.result.assert_return(*args, **kwargs)
+        from . import sequential, stats
+        from .episodes import as_policy, resolve_env, run_episodes
+
+        caller = "gymrec.assert_return()"
+        call = self._settings.layered(
+            caller,
+            {
+                "seeds": seeds,
+                "bounds": bounds,
+                "alpha": alpha,
+                "beta": beta,
+                "max_episodes": max_episodes,
+                "max_steps": max_steps,
+            },
+        )
+        plan = sequential.plan(
+            at_least=at_least,
+            tolerance=tolerance,
+            bounds=call.bounds,
+            bounds_source=call.source("bounds"),
+            alpha=call.alpha,
+            beta=call.beta,
+            mode=stats.Mode.parse(mode, caller),
+            caller=caller,
+        )
+        order = sequential.seed_order(
+            given=list(call.seeds) if seeds is not None else None,
+            start=call.seeds[0],
+            max_episodes=call.max_episodes,
+            max_episodes_source=call.source("max_episodes"),
+            seeds_source=call.source("seeds"),
+            caller=caller,
+        )
+        source = resolve_env(env, caller, make_kwargs)
+        act = as_policy(policy, caller)
+        test = sequential.SequentialTest(plan, call.source("bounds"), caller)
+        episodes: list[Episode] = []
+
+        def keep(episode: Episode) -> None:
+            episodes.append(episode)
+            self._record.add_episode(episode)
+            if episode.error is None:
+                test.add(episode.return_, episode.seed)
+
+        built = source.build()
+        recorder = self._recorder(built, source.label, source.factory, call.max_steps, keep)
+        try:
+            run_episodes(recorder, act, test.seeds_to_run(order), source.label)
+        finally:
+            if source.instance is None:
+                recorder.close()
+        context = self._context(call)
+        verdict = test.verdict(
+            stats.Subject(label=source.label, seeds=tuple(test.seeds), reproduce=self._reproduce),
+            call.max_episodes,
+        )
+        self._record.add_verdict(verdict)
+        verdict.enforce(inconclusive_fails=context.inconclusive_fails)
+        return EvalResult(episodes, env_label=source.label, context=context)
 
     # -- internals -----------------------------------------------------------------------------
 
@@ -172,4 +257,6 @@ class Gymrec:
             rng_key=self._record.nodeid,
             reproduce=self._reproduce,
             record=self._record.add_verdict,
+            flag=self._record.flag,
+            inconclusive_fails=settings.inconclusive is Inconclusive.FAIL,
         )

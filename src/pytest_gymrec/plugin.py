@@ -25,10 +25,13 @@ ITEM_SETTINGS_KEY = pytest.StashKey[gymrec_settings.Settings]()
 RECORD_KEY = pytest.StashKey["TestRecord"]()
 
 MARKER = (
-    "gymrec(*, seeds=None, alpha=None, bounds=None, max_steps=None): settings for the "
+    "gymrec(*, seeds=None, alpha=None, bounds=None, max_steps=None, max_episodes=None, "
+    "beta=None, inconclusive=None): settings for the "
     "gymrec fixture in this test: seeds as N, 'A-B', '1,5,9' or an iterable of ints; alpha, "
     "the flake-rate bound of verdicts; bounds=(lo, hi) of an episode's return; max_steps, "
-    "the guard against episodes that never end."
+    "the guard against episodes that never end; max_episodes, the cap of a sequential "
+    "gymrec.assert_return(); beta, its miss-rate bound at the declared drop; inconclusive, "
+    "'warn' or 'fail' for verdicts the data could not decide."
 )
 
 
