@@ -293,3 +293,41 @@ def run_episodes(
                 ) from exc
             observation, _, terminated, truncated, _ = recorder.step(action)
             done = terminated or truncated
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as JSON data; what JSON cannot hold becomes its repr (still comparable)."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return repr(value)
+
+
+def env_spec_data(env: gym.Env[Any, Any]) -> dict[str, Any] | None:
+    """What of an env's ``EnvSpec`` decides its dynamics, as plain data; None without a spec.
+
+    ``render_mode`` is left out: rendering does not change what happens in an episode, and a
+    run that records videos must still pair with one that did not.
+    """
+    spec = env.spec
+    if spec is None:
+        return None
+    kwargs = {key: value for key, value in spec.kwargs.items() if key != "render_mode"}
+    wrappers = [
+        {"name": wrapper.name, "kwargs": wrapper.kwargs} for wrapper in spec.additional_wrappers
+    ]
+    data: dict[str, Any] = _plain(
+        {
+            "id": spec.id,
+            "version": spec.version,
+            "max_episode_steps": spec.max_episode_steps,
+            "kwargs": kwargs,
+            "additional_wrappers": wrappers,
+        }
+    )
+    return data

@@ -48,14 +48,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     for setting in gymrec_settings.SETTINGS.values():
         if not setting.on_command_line:
             continue
-        group.addoption(
-            setting.flag,
-            dest=setting.dest,
-            type=_argparse_type(setting),
-            default=None,
-            metavar=setting.metavar,
-            help=setting.help,
-        )
+        if setting.action == "store_true":
+            # default None, not False: "not given" must not override the ini twin.
+            group.addoption(
+                setting.flag,
+                dest=setting.dest,
+                action="store_true",
+                default=None,
+                help=setting.help,
+            )
+        else:
+            group.addoption(
+                setting.flag,
+                dest=setting.dest,
+                type=_argparse_type(setting),
+                default=None,
+                metavar=setting.metavar,
+                help=setting.help,
+            )
         parser.addini(
             setting.ini_name, setting.help + f" (ini twin of {setting.flag})", default=None
         )
@@ -84,6 +94,9 @@ def pytest_configure(config: pytest.Config) -> None:
     }
     config.stash[BASE_SETTINGS_KEY] = gymrec_settings.from_parsed(base, given, "{flag}")
     config.pluginmanager.register(_VerdictSummary(), "gymrec-verdict-summary")
+    from .baseline import BaselineSummary  # standard library only: no gymnasium
+
+    config.pluginmanager.register(BaselineSummary(config.rootpath), "gymrec-baseline-summary")
 
 
 def _marker_settings(item: pytest.Item, base: gymrec_settings.Settings) -> gymrec_settings.Settings:
@@ -114,6 +127,9 @@ def _reproduce(config: pytest.Config, nodeid: str) -> str:
     words = ["pytest", nodeid]
     for setting in gymrec_settings.SETTINGS.values():
         if setting.on_command_line and config.getoption(setting.dest) is not None:
+            if setting.action == "store_true":
+                words.append(setting.flag)
+                continue
             index = _given_flag_text(config, setting.flag)
             if index is not None:
                 words.extend([setting.flag, index])
@@ -142,7 +158,7 @@ def gymrec(request: pytest.FixtureRequest) -> Generator[Gymrec, None, None]:
         settings = _marker_settings(item, request.config.stash[BASE_SETTINGS_KEY])
     record = TestRecord(nodeid=item.nodeid)
     item.stash[RECORD_KEY] = record
-    fixture = Gymrec(settings, record, _reproduce(request.config, item.nodeid))
+    fixture = Gymrec(settings, record, _reproduce(request.config, item.nodeid), test_path=item.path)
     try:
         yield fixture
     finally:
