@@ -110,6 +110,13 @@ def regression_evidence(
     return result
 
 
+def blind_below(diff_bounds: tuple[float, float] | None, alpha: float) -> int | None:
+    """Fewest shared seeds with which the betting test can fail at all (0 without bounds)."""
+    if diff_bounds is None:
+        return 0
+    return stats.episodes_needed(0.0, diff_bounds, alpha)
+
+
 def _side(shifted: FloatArray, diff_bounds: tuple[float, float] | None, alpha: float) -> _Side:
     return _Side(shifted, 0.0, diff_bounds, alpha)
 
@@ -279,6 +286,14 @@ def compare(
     cautions = (
         _t_cautions(differences, "return difference") if bounds is None and not identical else []
     )
+    needed = blind_below(diff_bounds, alpha)
+    if needed is None or n < needed:
+        at_least = f"at least {needed}" if needed is not None else "more"
+        cautions.append(
+            f"on {n} shared seed{'s' * (n != 1)} this comparison cannot fail, however far the "
+            f"returns drop: the betting test with these bounds needs {at_least} shared seeds "
+            "at this alpha; run more seeds (--gymrec-seeds)"
+        )
     order = np.argsort(differences, kind="stable")
     most_regressed = tuple(
         (pairing.seeds[i], float(base[i]), float(new[i]))
@@ -383,7 +398,7 @@ def _message(
                 f"{n} seeds; smaller drops may pass"
             )
         elif side.bounds is not None:
-            needed = stats.episodes_needed(side.line, side.bounds, side.alpha)
+            needed = blind_below(side.bounds, side.alpha)
             more = f"; at least {needed} shared seeds are needed" if needed is not None else ""
             lines.append(
                 f"blind: on {n} seeds no drop within the bounds would be caught, not even every "
@@ -445,7 +460,7 @@ def _left_out(pairing: Pairing) -> list[str]:
 def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     flat: dict[str, Any] = {}
     for key, value in data.items():
-        if isinstance(value, Mapping) and value:
+        if isinstance(value, Mapping):  # an empty mapping adds nothing: {} == absent
             flat.update(_flatten(value, f"{prefix}{key}."))
         else:
             flat[f"{prefix}{key}"] = value
