@@ -296,16 +296,26 @@ def run_episodes(
 
 
 def _plain(value: Any) -> Any:
-    """``value`` as JSON data; what JSON cannot hold becomes its repr (still comparable)."""
+    """``value`` as JSON data that is the same in every process for the same env arguments.
+
+    What JSON cannot hold becomes text: functions and classes their import path, other objects
+    their repr, or their type when the repr holds a memory address (which changes every run).
+    """
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
-    if isinstance(value, np.generic):
-        return value.item()
+    if isinstance(value, (np.generic, np.ndarray)):
+        return _plain(value.tolist())
     if isinstance(value, dict):
         return {str(key): _plain(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
         return [_plain(item) for item in value]
-    return repr(value)
+    qualified_name = getattr(value, "__qualname__", None)
+    if callable(value) and isinstance(qualified_name, str):
+        return f"{getattr(value, '__module__', '?')}.{qualified_name}"
+    text = repr(value)
+    if " at 0x" in text:
+        return f"<{type(value).__module__}.{type(value).__qualname__} object>"
+    return text
 
 
 def env_spec_data(env: gym.Env[Any, Any]) -> dict[str, Any] | None:
