@@ -12,7 +12,7 @@ baseline/new return pairs and prints, per return shape and pairing structure:
 
 Returns lie in [0, 500] (CartPole-v1 scale). Usage::
 
-    python benchmarks/paired_error_rates.py [--runs 4000] [--alpha 0.05] [--seed 0]
+    python benchmarks/paired_error_rates.py [--runs 4000] [--alpha 0.05] [--seed 0] [--sizes 10,20]
 """
 
 from __future__ import annotations
@@ -105,7 +105,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=4000)
     parser.add_argument("--alpha", type=float, default=0.05)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--sizes", default="20,50,200")
+    parser.add_argument("--sizes", default="10,20,50,100,200")
     arguments = parser.parse_args()
     rng = np.random.default_rng(arguments.seed)
     alpha, runs = arguments.alpha, arguments.runs
@@ -143,6 +143,51 @@ def main() -> None:
                     f"{flake[0]:>9.4f} {flake[1]:>8.4f} {flake[2]:>10.4f} {flake[3]:>11.4f}  "
                     f"{power[0]:>9.3f} {power[1]:>8.3f} {power[3]:>11.3f}"
                 )
+
+    detectable_drops(rng, [int(part) for part in arguments.sizes.split(",")])
+
+
+def detectable_drops(rng: np.random.Generator, sizes: list[int]) -> None:
+    """What a passing report states: the smallest drop beyond the margin caught 80% of the time.
+
+    One CartPole-like baseline, a new run that differs per seed (correlated noise, same mean),
+    at the plugin's default alpha of 0.01.
+    """
+    from pathlib import Path
+
+    from pytest_gymrec import baseline, paired, stats
+    from pytest_gymrec.results import Episode
+
+    print()
+    print("smallest detectable drop beyond a 5% margin (80% power), alpha=0.01, CartPole-like:")
+    print(f"{'n':>4}  {'betting, bounds (0, 500)':>24}  {'paired t':>8}  {'baseline mean':>13}")
+    for size in sizes:
+        base = cartpole_like(rng, (1, size))[0]
+        new = new_returns(rng, base[None, :], cartpole_like, 1.0, "correlated")[0]
+        stored = baseline.Baseline(
+            env="CartPole-v1",
+            env_spec=None,
+            episodes=tuple(
+                baseline.BaselineEpisode(seed, float(value), 0) for seed, value in enumerate(base)
+            ),
+        )
+        by_seed = {
+            seed: Episode(seed, float(value), 0, 0.0, False, True) for seed, value in enumerate(new)
+        }
+        pairing = paired.pair(stored, by_seed)
+        drops = []
+        for bounds in ((LO, HI), None):
+            verdict = paired.compare(
+                pairing,
+                tolerance=TOLERANCE,
+                alpha=0.01,
+                bounds=bounds,
+                rng=stats.rng_for("benchmark"),
+                context=paired.Context(label="CartPole-like", baseline_path=Path("-")),
+            ).verdict
+            drops.append(verdict.detectable_drop)
+        shown = ["blind" if drop is None else f"{drop:.1f}" for drop in drops]
+        print(f"{size:>4}  {shown[0]:>24}  {shown[1]:>8}  {base.mean():>13.1f}")
 
 
 if __name__ == "__main__":
