@@ -191,6 +191,13 @@ class Gymrec:
                 f"{source} needs the test's file to place its baseline; it works inside a test "
                 "that uses the gymrec fixture"
             )
+        update_source = self._settings.source("update_baselines")
+        if self._settings.update_baselines and update_source.startswith("@pytest.mark"):
+            raise GymrecUsageError(
+                f"{update_source}: update_baselines=True belongs on the command line "
+                "(--gymrec-update-baselines) or in the ini file: in a committed marker it would "
+                "rewrite the baseline on every run, and the test could never fail"
+            )
         path = baseline.baseline_path(
             self._test_path, self._record.nodeid, baseline.check_name(name, source)
         )

@@ -25,6 +25,7 @@ returns.
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -485,8 +486,7 @@ def env_changes(
 
 
 def _json_normalised(data: Mapping[str, Any]) -> dict[str, Any]:
-    import json
-
+    """Tuples become lists, keys strings: a spec compares equal to its stored JSON form."""
     normalised: dict[str, Any] = json.loads(json.dumps(data, sort_keys=True))
     return normalised
 

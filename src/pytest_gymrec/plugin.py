@@ -48,24 +48,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     for setting in gymrec_settings.SETTINGS.values():
         if not setting.on_command_line:
             continue
-        if setting.action == "store_true":
-            # default None, not False: "not given" must not override the ini twin.
-            group.addoption(
-                setting.flag,
-                dest=setting.dest,
-                action="store_true",
-                default=None,
-                help=setting.help,
-            )
-        else:
-            group.addoption(
-                setting.flag,
-                dest=setting.dest,
-                type=_argparse_type(setting),
-                default=None,
-                metavar=setting.metavar,
-                help=setting.help,
-            )
+        # A switch takes no value; its default stays None so "not given" keeps the ini twin.
+        value_arguments: dict[str, Any] = (
+            {"action": "store_true"}
+            if setting.action == "store_true"
+            else {"type": _argparse_type(setting), "metavar": setting.metavar}
+        )
+        group.addoption(
+            setting.flag,
+            dest=setting.dest,
+            default=None,
+            help=setting.help,
+            **value_arguments,
+        )
         parser.addini(
             setting.ini_name, setting.help + f" (ini twin of {setting.flag})", default=None
         )
