@@ -227,6 +227,7 @@ class Gymrec:
 
         from .episodes import env_spec_data
 
+        # result.label() names the envs from the episodes' own labels.
         recorder = self._recorder(env, label, rebuild, self._settings.max_steps, keep)
         # One spec per result: a result that mixes envs has none (baselines then pair by label).
         spec = env_spec_data(env)
@@ -235,8 +236,6 @@ class Gymrec:
         elif spec != self.result.env_spec:
             self.result.env_spec = None
         self._envs.append(recorder)
-        labels = {episode_env for episode_env in self.result.env_label.split(", ") if episode_env}
-        self.result.env_label = ", ".join(sorted(labels | {label}))
         return recorder
 
     def _recorder(

@@ -88,7 +88,8 @@ def pytest_configure(config: pytest.Config) -> None:
         if setting.on_command_line and config.getoption(setting.dest) is not None
     }
     config.stash[BASE_SETTINGS_KEY] = gymrec_settings.from_parsed(base, given, "{flag}")
-    config.pluginmanager.register(_VerdictSummary(), "gymrec-verdict-summary")
+    summary = _SessionSummary(config, config.stash[BASE_SETTINGS_KEY].json)
+    config.pluginmanager.register(summary, "gymrec-session-summary")
     from .baseline import BaselineSummary  # standard library only: no gymnasium
 
     config.pluginmanager.register(BaselineSummary(config.rootpath), "gymrec-baseline-summary")
@@ -125,9 +126,9 @@ def _reproduce(config: pytest.Config, nodeid: str) -> str:
             if setting.action == "store_true":
                 words.append(setting.flag)
                 continue
-            index = _given_flag_text(config, setting.flag)
-            if index is not None:
-                words.extend([setting.flag, index])
+            text = _given_flag_text(config, setting.flag)
+            if text is not None:
+                words.extend([setting.flag, text])
     return shlex.join(words)
 
 
@@ -173,32 +174,51 @@ def pytest_runtest_makereport(
     from . import reporting
 
     setattr(report, reporting.REPORT_ATTRIBUTE, reporting.report_data(record))
-    report.user_properties.extend(reporting.junit_properties(record))
+    # junitxml writes the properties of the teardown report, which copies the item's list.
+    item.user_properties.extend(reporting.junit_properties(record))
     if report.failed or hasattr(report, "wasxfail"):
         report.sections.append(("gymrec", reporting.section_text(record)))
     return report
 
 
-class _VerdictSummary:
-    """Collects verdicts from every report, workers' included, for the end-of-session table.
+class _SessionSummary:
+    """Gathers gymrec data from every call report, workers' included: the end-of-session table
+    and the ``--gymrec-json`` file.
 
-    Registered per config (not a module global) so nested pytester sessions stay separate.
+    Registered per config (not a module global) so nested pytester sessions stay separate; on
+    xdist workers it stays idle, since the controller receives every report.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, config: pytest.Config, json_path: str | None) -> None:
         self.entries: list[dict[str, Any]] = []
+        self.is_worker = hasattr(config, "workerinput")
+        self.json_path = json_path
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         data = getattr(report, "gymrec", None)
-        if report.when == "call" and isinstance(data, dict) and data.get("verdicts"):
+        if report.when == "call" and isinstance(data, dict) and not self.is_worker:
             # On the xdist controller the report arrived as JSON; the attribute is a dict.
-            self.entries.append(data)
+            self.entries.append({**data, "outcome": report.outcome})
 
-    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if not self.entries:
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self.json_path is None or self.is_worker:
             return
+        import json
+        import pathlib
+
         from . import reporting
 
-        terminalreporter.write_sep("=", "gymrec verdicts")
-        for line in reporting.table(reporting.summary_rows(self.entries)):
-            terminalreporter.write_line(line)
+        path = pathlib.Path(session.config.invocation_params.dir, self.json_path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(reporting.json_summary(self.entries), indent=2) + "\n")
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        rows_source = [entry for entry in self.entries if entry["verdicts"]]
+        if rows_source:
+            from . import reporting
+
+            terminalreporter.write_sep("=", "gymrec verdicts")
+            for line in reporting.table(reporting.summary_rows(rows_source)):
+                terminalreporter.write_line(line)
+        if self.json_path is not None:
+            terminalreporter.write_line(f"gymrec: JSON summary written to {self.json_path}")

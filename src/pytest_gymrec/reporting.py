@@ -27,8 +27,20 @@ def report_data(record: TestRecord) -> dict[str, Any]:
     return {
         "nodeid": record.nodeid,
         "verdicts": [verdict.to_record() for verdict in record.verdicts],
-        "episodes": len(record.episodes),
+        "episodes": [episode.to_dict() for episode in record.episodes],
         "baselines": [dict(entry) for entry in record.baseline_files],
+    }
+
+
+#: Version of the JSON summary's layout; bumped when a field changes meaning.
+JSON_SCHEMA = 1
+
+
+def json_summary(entries: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """The ``--gymrec-json`` document: one entry per test that ran episodes or checks."""
+    return {
+        "schema": JSON_SCHEMA,
+        "tests": sorted(entries, key=lambda entry: str(entry["nodeid"])),
     }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import numbers
+import os
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -64,7 +65,7 @@ def coerce_seeds(value: object) -> tuple[int, ...]:
     if isinstance(value, str):
         return parse_seeds(value)
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        return parse_seeds(str(int(value))) if int(value) >= 0 else parse_seeds(str(value))
+        return parse_seeds(str(int(value)))  # N means 0..N-1, as on the command line
     if not isinstance(value, Iterable):
         raise ValueError(f"seeds {value!r} must be N, 'A-B', '1,5,9' or an iterable of ints")
     seeds: list[int] = []
@@ -119,6 +120,18 @@ def coerce_bounds(value: object) -> tuple[float, float] | None:
 
 def parse_bounds(text: str) -> tuple[float, float] | None:
     return coerce_bounds(text)
+
+
+def parse_path(text: str) -> str:
+    if not text.strip():
+        raise ValueError("the path is empty")
+    return text
+
+
+def coerce_path(value: object) -> str:
+    if not isinstance(value, (str, os.PathLike)):
+        raise ValueError(f"{value!r} is not a path")
+    return parse_path(os.fspath(value))
 
 
 def parse_positive_int(text: str) -> int:
@@ -201,6 +214,14 @@ SETTINGS: dict[str, Setting] = {
             0.01,
             "bound on the false-failure (flake) rate of each verdict, in (0, 0.5] (default: 0.01)",
             metavar="ALPHA",
+        ),
+        Setting(
+            "json",
+            parse_path,
+            coerce_path,
+            None,
+            "write a JSON summary of every evaluated test (verdicts and episodes) to this file",
+            metavar="PATH",
         ),
         Setting(
             "bounds",

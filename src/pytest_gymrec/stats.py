@@ -546,6 +546,7 @@ def _explain(
     bound = high if direction == "above" else -high
     opposite = low if direction == "above" else -low
     worse = "below" if direction == "above" else "above"
+    shift = "drop" if direction == "above" else "rise"
     if side.bounds is None and side.values.size < 2:
         return (
             f"rule: cannot decide from {side.values.size} episode without bounds: Student t "
@@ -570,16 +571,16 @@ def _explain(
     n = side.values.size
     if drop is not None:
         text += (
-            f"\ndetectable: a drop of {fmt(drop)} {worse} {fmt(line)} (to "
+            f"\ndetectable: a {shift} of {fmt(drop)} {worse} {fmt(line)} (to "
             f"{fmt(line - drop if direction == 'above' else line + drop)}) is caught with "
-            f"{POWER:.0%} probability at n={n}; smaller drops may pass"
+            f"{POWER:.0%} probability at n={n}; smaller {shift}s may pass"
         )
     elif side.bounds is not None:
         needed = episodes_needed(side.line, side.bounds, side.alpha)
         more = f"; at least {needed} episodes are needed" if needed is not None else ""
         text += (
-            f"\nblind: with n={n} no drop {worse} {fmt(line)} within the bounds would be caught, "
-            f"not even every episode at the worst bound{more}"
+            f"\nblind: with n={n} no {shift} {worse} {fmt(line)} within the bounds would be "
+            f"caught, not even every episode at the worst bound{more}"
         )
     return text
 

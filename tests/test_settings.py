@@ -1,0 +1,124 @@
+"""Settings parse and validate without pytest: seeds, alpha, bounds, precedence, sources."""
+
+from __future__ import annotations
+
+import pytest
+
+from pytest_gymrec import settings
+from pytest_gymrec.errors import GymrecUsageError
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("3", (0, 1, 2)),
+        ("5-8", (5, 6, 7, 8)),
+        ("1,5,9", (1, 5, 9)),
+        ("0-2, 10", (0, 1, 2, 10)),
+        (" 7-7 ", (7,)),
+    ],
+)
+def test_seed_syntax(text: str, expected: tuple[int, ...]) -> None:
+    assert settings.parse_seeds(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("", "empty"),
+        ("0", "0 seeds"),
+        ("9-3", "write it as 3-9"),
+        ("1,x", "'x' is not a seed"),
+        ("-3", "'-3' is not a seed"),
+        ("1,2,1", "seed 1 appears twice"),
+        ("1.5", "'1.5' is not a seed"),
+    ],
+)
+def test_bad_seed_text_says_what_is_wrong(text: str, says: str) -> None:
+    with pytest.raises(ValueError, match=says):
+        settings.parse_seeds(text)
+
+
+def test_seeds_from_python_values() -> None:
+    assert settings.coerce_seeds(range(3, 6)) == (3, 4, 5)
+    assert settings.coerce_seeds(4) == (0, 1, 2, 3)
+    assert settings.coerce_seeds([9, 2]) == (9, 2)  # order is kept: it is the run order
+    assert settings.coerce_seeds("2-3") == (2, 3)
+    import numpy as np
+
+    assert settings.coerce_seeds(np.arange(2)) == (0, 1)
+
+
+@pytest.mark.parametrize("value", [[], [True], [1.5], [-1], object(), range(0)])
+def test_bad_seed_values_are_refused(value: object) -> None:
+    with pytest.raises(ValueError, match="seed"):
+        settings.coerce_seeds(value)
+
+
+@pytest.mark.parametrize("text", ["0", "0.6", "-0.1", "1", "nan", "abc"])
+def test_alpha_must_be_a_probability_up_to_one_half(text: str) -> None:
+    with pytest.raises(ValueError, match="alpha"):
+        settings.parse_alpha(text)
+
+
+def test_alpha_accepts_usual_levels() -> None:
+    assert settings.parse_alpha("0.05") == 0.05
+    assert settings.coerce_alpha(0.5) == 0.5
+    with pytest.raises(ValueError, match="not a number"):
+        settings.coerce_alpha(True)
+
+
+def test_bounds() -> None:
+    assert settings.coerce_bounds((0, 500)) == (0.0, 500.0)
+    assert settings.coerce_bounds("-1,1") == (-1.0, 1.0)
+    assert settings.coerce_bounds(None) is None
+    with pytest.raises(ValueError, match="lo < hi"):
+        settings.coerce_bounds((5, 5))
+    with pytest.raises(ValueError, match="finite"):
+        settings.coerce_bounds((0, float("inf")))
+    with pytest.raises(ValueError, match="two numbers"):
+        settings.coerce_bounds((1, 2, 3))
+
+
+def test_positive_int() -> None:
+    assert settings.parse_positive_int("12") == 12
+    for bad in ("0", "-4"):
+        with pytest.raises(ValueError, match="must be a whole number >= 1"):
+            settings.parse_positive_int(bad)
+    with pytest.raises(ValueError, match="'x' is not a whole number"):
+        settings.parse_positive_int("x")
+    with pytest.raises(ValueError, match="must be a whole number >= 1"):
+        settings.coerce_positive_int(2.5)
+
+
+def test_precedence_and_sources() -> None:
+    base = settings.defaults()
+    assert base.seeds == settings.DEFAULT_SEEDS
+    assert base.source("seeds") == "the default"
+    ini = settings.from_text(base, lambda s: f"ini {s.ini_name}", {"seeds": "4", "alpha": "0.05"})
+    cli = settings.from_parsed(ini, {"seeds": (7, 8)}, "{flag}")
+    marker = cli.layered("@pytest.mark.gymrec on t", {"alpha": 0.2, "seeds": None})
+    assert (marker.seeds, marker.alpha) == ((7, 8), 0.2)
+    assert marker.source("seeds") == "--gymrec-seeds"
+    assert marker.source("alpha") == "@pytest.mark.gymrec on t"
+    assert ini.source("alpha") == "ini gymrec_alpha"
+    call = marker.layered("gymrec.evaluate()", {"seeds": 2})
+    assert call.seeds == (0, 1)
+    assert marker.seeds == (7, 8)  # layers do not change what they were built on
+
+
+def test_errors_name_the_source() -> None:
+    base = settings.defaults()
+    with pytest.raises(GymrecUsageError, match=r"ini option gymrec_alpha in x\.ini = '2'"):
+        settings.from_text(base, lambda s: f"ini option {s.ini_name} in x.ini", {"alpha": "2"})
+    with pytest.raises(GymrecUsageError, match=r"marker on t: unknown argument 'seed'; known"):
+        base.layered("marker on t", {"seed": 3})
+    with pytest.raises(GymrecUsageError, match=r"marker on t: bounds=\(3, 1\): .*lo < hi"):
+        base.layered("marker on t", {"bounds": (3, 1)})
+
+
+def test_every_setting_has_flag_and_ini_names() -> None:
+    for setting in settings.SETTINGS.values():
+        assert setting.flag == "--gymrec-" + setting.name.replace("_", "-")
+        assert setting.ini_name == "gymrec_" + setting.name
+        assert setting.help

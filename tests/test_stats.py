@@ -1,0 +1,333 @@
+"""The statistics on their own: intervals against scipy, validity, degenerate data, messages."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+from scipy import stats as scipy_stats
+
+from pytest_gymrec import stats
+from pytest_gymrec.errors import (
+    GymrecFailure,
+    GymrecInconclusive,
+    GymrecStatisticsWarning,
+    GymrecUsageError,
+)
+from pytest_gymrec.formatting import fmt, format_seeds
+
+NO_REGRESSION = stats.Mode.NO_REGRESSION
+CERTIFY = stats.Mode.CERTIFY
+
+
+def check(
+    values: object,
+    *,
+    at_least: float | None = None,
+    at_most: float | None = None,
+    alpha: float = 0.01,
+    bounds: tuple[float, float] | None = None,
+    mode: stats.Mode = NO_REGRESSION,
+) -> stats.Verdict:
+    array = np.asarray(values, dtype=float)
+    return stats.check_mean(
+        array,
+        at_least=at_least,
+        at_most=at_most,
+        alpha=alpha,
+        bounds=bounds,
+        mode=mode,
+        rng=stats.rng_for("tests"),
+        subject=stats.Subject("Env-v0", tuple(range(array.size)), "pytest t.py::x"),
+    )
+
+
+# -- Student t against scipy ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("alpha", [0.01, 0.05, 0.2])
+def test_t_bounds_match_scipy(alpha: float) -> None:
+    values = np.random.default_rng(1).normal(100, 15, size=25)
+    verdict = check(values, at_least=0, alpha=alpha)
+    less = scipy_stats.ttest_1samp(values, 0, alternative="less")
+    greater = scipy_stats.ttest_1samp(values, 0, alternative="greater")
+    upper = less.confidence_interval(1 - alpha).high
+    lower = greater.confidence_interval(1 - alpha).low
+    assert verdict.high == pytest.approx(upper, rel=1e-12)
+    assert verdict.low == pytest.approx(lower, rel=1e-12)
+
+
+def test_t_verdict_is_the_scipy_one_sided_test() -> None:
+    rng = np.random.default_rng(2)
+    for _ in range(50):
+        values = rng.normal(rng.uniform(90, 110), 10, size=int(rng.integers(3, 40)))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            verdict = check(values, at_least=100, alpha=0.05)
+        p_value = scipy_stats.ttest_1samp(values, 100, alternative="less").pvalue
+        assert (verdict.outcome is stats.Outcome.FAIL) == (p_value < 0.05)
+
+
+def test_t_detectable_drop_has_the_stated_power() -> None:
+    """At the stated drop, the noncentral t gives 80% power; check it by simulation."""
+    values = np.random.default_rng(3).normal(0, 10, size=30)
+    side = stats._Side(values, 0.0, None, 0.01)
+    drop = stats.detectable_drop(side, stats.rng_for("x"))
+    assert drop is not None
+    rng = np.random.default_rng(4)
+    sd = float(np.std(values, ddof=1))
+    samples = rng.normal(-drop, sd, size=(20000, 30))
+    t = samples.mean(axis=1) / (samples.std(axis=1, ddof=1) / math.sqrt(30))
+    power = float(np.mean(t < scipy_stats.t.ppf(0.01, 29)))
+    assert power == pytest.approx(stats.POWER, abs=0.015)
+
+
+# -- Betting confidence sequences ------------------------------------------------------------
+
+
+def test_betting_bounds_hold_at_their_level() -> None:
+    """Monte-Carlo coverage on capped, skewed and two-point data (the shapes t gets wrong)."""
+    rng = np.random.default_rng(5)
+    alpha, runs = 0.05, 400
+    shapes = {
+        "capped": lambda n: np.minimum(rng.normal(0.97, 0.08, n), 1.0).clip(0, 1),
+        "skewed": lambda n: rng.exponential(0.1, n).clip(0, 1),
+        "two-point": lambda n: (rng.random(n) < 0.9).astype(float),
+    }
+    true_means = {"capped": None, "skewed": None, "two-point": 0.9}
+    for name, draw in shapes.items():
+        mean = true_means[name]
+        if mean is None:
+            mean = float(np.mean(draw(400_000)))
+        missed_upper = missed_lower = 0
+        for _ in range(runs):
+            x = draw(15)
+            missed_upper += stats.betting_upper_bound(x, alpha) < mean
+            missed_lower += stats.betting_lower_bound(x, alpha) > mean
+        standard_error = math.sqrt(alpha * (1 - alpha) / runs)
+        assert missed_upper / runs <= alpha + 3 * standard_error, name
+        assert missed_lower / runs <= alpha + 3 * standard_error, name
+
+
+def test_betting_upper_bound_is_where_the_evidence_crosses() -> None:
+    x = np.random.default_rng(6).uniform(0.2, 0.6, 40)
+    alpha = 0.01
+    bound = stats.betting_upper_bound(x, alpha)
+    bets = stats.predictable_bets(x, alpha)
+    assert stats.evidence_below(x, bets, bound) >= math.log(1 / alpha)
+    assert stats.evidence_below(x, bets, bound - 1e-6) < math.log(1 / alpha)
+    assert float(np.mean(x)) < bound < 1.0
+
+
+def test_bets_are_predictable() -> None:
+    """Bet t may not look at x_t: changing the last value leaves every bet unchanged."""
+    x = np.random.default_rng(7).random(20)
+    y = x.copy()
+    y[-1] = 1 - y[-1]
+    assert np.array_equal(stats.predictable_bets(x, 0.05), stats.predictable_bets(y, 0.05))
+
+
+def test_evidence_against_a_true_mean_stays_small() -> None:
+    """Ville: the capital against the true mean rarely reaches 1/alpha, over the whole path."""
+    rng = np.random.default_rng(8)
+    x = (rng.random((4000, 200)) < 0.7).astype(float)
+    evidence = stats.evidence_below(x, stats.predictable_bets(x, 0.05), 0.7)
+    assert float(np.mean(evidence >= math.log(20))) <= 0.05 + 3 * math.sqrt(0.05 * 0.95 / 4000)
+
+
+# -- Verdicts ------------------------------------------------------------------------------
+
+
+def test_clear_regression_fails_with_a_report() -> None:
+    verdict = check(np.full(20, 10.0) + np.arange(20), at_least=475, bounds=(0, 500))
+    assert verdict.outcome is stats.Outcome.FAIL
+    message = verdict.message
+    assert "mean return >= 475 FAILED (no-regression, alpha=0.01)" in message
+    assert "mean return 19.5 over 20 episodes (seeds 0-19)" in message
+    assert "betting confidence sequence, bounds (0, 500)" in message
+    assert "99% upper confidence bound" in message
+    assert "tied at a bound: 0 of 20 at 500, 0 at 0" in message
+    assert "lowest returns: seed 0: 10, seed 1: 11, seed 2: 12" in message
+    assert "detectable: a drop of" in message
+    assert "reproduce: pytest t.py::x" in message
+    with pytest.raises(GymrecFailure) as raised:
+        verdict.enforce()
+    assert str(raised.value) == message
+    assert isinstance(raised.value, AssertionError)
+
+
+def test_good_agent_passes_and_small_noise_is_not_a_regression() -> None:
+    rng = np.random.default_rng(9)
+    values = np.minimum(rng.normal(480, 20, 30), 500)
+    verdict = check(values, at_least=475, bounds=(0, 500))
+    assert verdict.outcome is stats.Outcome.PASS
+    verdict.enforce()
+
+
+def test_certify_needs_evidence_of_clearing_the_line() -> None:
+    perfect = np.full(10, 500.0)
+    assert check(perfect, at_least=475, bounds=(0, 500), mode=CERTIFY).outcome.value == "fail"
+    assert check(np.full(200, 500.0), at_least=475, bounds=(0, 500), mode=CERTIFY).passed
+    verdict = check(perfect, at_least=475, bounds=(0, 500), mode=CERTIFY)
+    assert "rule (certify): pass only when the 99% lower confidence bound clears 475" in (
+        verdict.message
+    )
+
+
+def test_at_most_mirrors_at_least() -> None:
+    rng = np.random.default_rng(10)
+    values = rng.uniform(0, 100, 30)
+    below = check(values, at_least=80, bounds=(0, 100))
+    above = check(100 - values, at_most=20, bounds=(0, 100))
+    assert below.outcome is above.outcome is stats.Outcome.FAIL
+    assert above.low == pytest.approx(100 - below.high)
+    assert above.high == pytest.approx(100 - below.low)
+    assert "mean return <= 20" in above.message
+    assert "a rise of" in above.message
+    assert "99% lower confidence bound is above it" in above.message
+
+
+def test_two_lines_split_alpha() -> None:
+    values = np.random.default_rng(11).uniform(40, 60, 40)
+    verdict = check(values, at_least=30, at_most=70, bounds=(0, 100), alpha=0.02)
+    assert verdict.passed
+    assert verdict.check == "mean return >= 30 and mean return <= 70"
+    assert "99% upper" in verdict.message  # each side at 0.01
+
+
+@pytest.mark.filterwarnings("ignore:Student t with only")
+def test_all_equal_returns() -> None:
+    same = np.full(12, 200.0)
+    with pytest.warns(GymrecStatisticsWarning, match="12 of 12 episodes tie"):
+        check(same, at_least=100).enforce()
+    with pytest.warns(GymrecStatisticsWarning), pytest.raises(GymrecFailure):
+        check(same, at_least=300).enforce()
+    # With bounds the interval never collapses to a point.
+    verdict = check(same, at_least=100, bounds=(0, 500))
+    assert verdict.low < 200 < verdict.high
+    assert verdict.passed
+
+
+def test_all_at_the_cap() -> None:
+    verdict = check(np.full(30, 500.0), at_least=475, bounds=(0, 500))
+    assert verdict.passed
+    assert verdict.high == 500
+    assert verdict.low < 500
+    assert "tied at a bound: 30 of 30 at 500" in verdict.message
+
+
+@pytest.mark.filterwarnings("ignore:Student t with only")
+def test_one_episode() -> None:
+    verdict = check([3.0], at_least=5)
+    assert verdict.outcome is stats.Outcome.INCONCLUSIVE
+    assert "cannot decide from 1 episode without bounds" in verdict.message
+    with pytest.warns(GymrecInconclusive):
+        verdict.enforce()
+    # With bounds one terrible episode is not evidence enough, and not an error.
+    assert check([0.0], at_least=475, bounds=(0, 500)).passed
+
+
+def test_t_cautions() -> None:
+    few = np.random.default_rng(12).normal(10, 1, 8)
+    assert any("only 8 episodes" in caution for caution in check(few, at_least=0).cautions)
+    skewed = np.random.default_rng(13).exponential(10, 200)
+    assert any("skewed" in caution for caution in check(skewed, at_least=0).cautions)
+    normal = np.random.default_rng(14).normal(10, 1, 200)
+    assert check(normal, at_least=0).cautions == ()
+    assert check(skewed, at_least=0, bounds=(0, 1000)).cautions == ()
+
+
+def test_blind_check_says_how_many_episodes_it_needs() -> None:
+    verdict = check(np.full(10, 0.0), at_least=50, bounds=(0, 500))
+    assert verdict.passed  # ten episodes at zero cannot be evidence against a mean of 50
+    needed = stats.episodes_needed(50, (0, 500), 0.01)
+    assert needed is not None
+    assert needed > 10
+    assert f"at least {needed} episodes are needed" in verdict.message
+    assert verdict.detectable_drop is None
+    # And that number is right: with it, all-zero returns fail; with one fewer, they pass.
+    assert check(np.zeros(needed), at_least=50, bounds=(0, 500)).outcome.value == "fail"
+    assert check(np.zeros(needed - 1), at_least=50, bounds=(0, 500)).passed
+
+
+def test_detectable_drop_shrinks_with_more_episodes() -> None:
+    rng = np.random.default_rng(15)
+    drops = []
+    for n in (20, 80, 320):
+        values = np.minimum(rng.normal(490, 15, n), 500)
+        drops.append(check(values, at_least=475, bounds=(0, 500)).detectable_drop)
+    assert None not in drops
+    assert drops[0] > drops[1] > drops[2]  # type: ignore[operator]
+
+
+def test_verdicts_are_deterministic() -> None:
+    values = np.random.default_rng(16).uniform(0, 500, 25)
+    first = check(values, at_least=300, bounds=(0, 500))
+    second = check(values, at_least=300, bounds=(0, 500))
+    assert first == second
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "says"),
+    [
+        ({"values": []}, "no episodes to check"),
+        ({"values": [1.0, math.nan]}, "has return nan"),
+        ({"values": [1.0, math.inf]}, "has return inf"),
+        ({"values": [1.0, 600.0], "bounds": (0, 500)}, r"seed 1 has return 600, outside bounds"),
+        ({"values": [1.0], "at_least": None}, "needs at_least= or at_most="),
+        ({"values": [1.0], "at_least": math.nan}, "must be a finite number"),
+        ({"values": [1.0], "at_least": 9, "at_most": 1}, "no mean can satisfy both"),
+        ({"values": [1.0], "at_least": 900, "bounds": (0, 500)}, "outside bounds"),
+    ],
+)
+def test_bad_input(kwargs: dict[str, object], says: str) -> None:
+    values = kwargs.pop("values")
+    kwargs.setdefault("at_least", 0.5)
+    with pytest.raises(GymrecUsageError, match=says):
+        check(values, **kwargs)  # type: ignore[arg-type]
+
+
+def test_mode_parse() -> None:
+    assert stats.Mode.parse("certify", "x") is CERTIFY
+    with pytest.raises(GymrecUsageError, match="mode 'strict' is not one of"):
+        stats.Mode.parse("strict", "assert_return()")
+
+
+def test_record_is_plain_data() -> None:
+    import json
+
+    record = check(np.arange(20.0), at_least=5, bounds=(0, 100)).to_record()
+    assert json.loads(json.dumps(record)) == record
+
+
+# -- Formatting ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (475.0, "475"),
+        (23.456, "23.46"),
+        (-0.001, "-0.001"),
+        (0.0, "0"),
+        (-0.0001, "-0.0001"),
+        (2e7, "2e+07"),
+        (None, "n/a"),
+        (math.inf, "inf"),
+        (-0.004, "-0.004"),
+        (0.25, "0.25"),
+        (1234.5, "1234.5"),
+    ],
+)
+def test_fmt(value: float | None, text: str) -> None:
+    assert fmt(value) == text
+
+
+def test_format_seeds() -> None:
+    assert format_seeds([0, 1, 2, 5, 7, 8]) == "0-2,5,7-8"
+    assert format_seeds([3]) == "3"
+    assert format_seeds([2, 1, 0]) == "0-2"
+    assert format_seeds([None, None]) == "2 unseeded"
+    assert format_seeds([4, None]) == "4 and 1 unseeded"
