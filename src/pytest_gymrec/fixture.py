@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import GymrecUsageError
@@ -35,14 +36,30 @@ class TestRecord:
     def flag(self, episode: Episode, reason: str) -> None:
         self.flagged.append((episode, reason))
 
+    #: Baseline files this test wrote: {"path": absolute path, "action": created/rewritten/...}.
+    baseline_files: list[dict[str, str]] = dataclasses.field(default_factory=list)
+
+    def note_baseline(self, path: str, action: str) -> None:
+        self.baseline_files.append({"path": path, "action": action})
+
 
 class Gymrec:
     """Evaluate agents, wrap envs with statistics, and check returns. One per test."""
 
-    def __init__(self, settings: Settings, record: TestRecord, reproduce: str) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        record: TestRecord,
+        reproduce: str,
+        *,
+        test_path: Path | None = None,
+    ) -> None:
         self._settings = settings
         self._record = record
         self._reproduce = reproduce
+        #: The test's file: baselines live beside it.
+        self._test_path = test_path
+        self._baseline_paths: set[Path] = set()
         self._envs: list[Any] = []
         self.result = EvalResult(context=self._context(settings))
         """Episodes of every env made with :meth:`make` or :meth:`wrap` in this test."""
@@ -76,7 +93,7 @@ class Gymrec:
         evaluation is reproducible. ``env`` is an env id, an ``EnvSpec``, a zero-argument
         factory or a ``gymnasium.Env``; ``make_kwargs`` go to ``gym.make``.
         """
-        from .episodes import as_policy, resolve_env, run_episodes
+        from .episodes import as_policy, env_spec_data, resolve_env, run_episodes
 
         call = self._settings.layered(
             "gymrec.evaluate()", {"seeds": seeds, "max_steps": max_steps, "bounds": bounds}
@@ -96,7 +113,12 @@ class Gymrec:
         finally:
             if source.instance is None:
                 recorder.close()
-        return EvalResult(episodes, env_label=source.label, context=self._context(call))
+        return EvalResult(
+            episodes,
+            env_label=source.label,
+            context=self._context(call),
+            env_spec=env_spec_data(built),
+        )
 
     def make(self, env_id: Any, **kwargs: Any) -> EpisodeRecorder:
         """``gym.make`` plus Gymnasium's episode statistics; closed at teardown.
@@ -228,6 +250,59 @@ class Gymrec:
         verdict.enforce(inconclusive_fails=context.inconclusive_fails)
         return EvalResult(episodes, env_label=source.label, context=context)
 
+    def assert_no_regression(
+        self,
+        result: EvalResult,
+        *,
+        tolerance: float = 0.05,
+        alpha: float | None = None,
+        bounds: tuple[float, float] | None = None,
+        name: str | None = None,
+    ) -> Verdict | None:
+        """Compare ``result`` seed by seed with this test's stored baseline.
+
+        Fails only on evidence that the mean return dropped by more than ``tolerance`` (a
+        fraction of the baseline's mean) on the seeds both runs share; an agent within the
+        margin fails with probability at most ``alpha``. Without a stored baseline, writes one
+        and fails ("review and commit it"); with ``--gymrec-update-baselines``, rewrites it and
+        returns None. ``name`` tells apart several baselines of one test.
+        """
+        __tracebackhide__ = True
+        from . import baseline, paired
+
+        source = "gymrec.assert_no_regression()"
+        if self._test_path is None:
+            raise GymrecUsageError(
+                f"{source} needs the test's file to place its baseline; it works inside a test "
+                "that uses the gymrec fixture"
+            )
+        update_source = self._settings.source("update_baselines")
+        if self._settings.update_baselines and update_source.startswith("@pytest.mark"):
+            raise GymrecUsageError(
+                f"{update_source}: update_baselines=True belongs on the command line "
+                "(--gymrec-update-baselines) or in the ini file: in a committed marker it would "
+                "rewrite the baseline on every run, and the test could never fail"
+            )
+        path = baseline.baseline_path(
+            self._test_path, self._record.nodeid, baseline.check_name(name, source)
+        )
+        if path in self._baseline_paths:
+            raise GymrecUsageError(
+                f"{source}: this test already compared against {path}; give each call its "
+                "own name=... so each gets its own baseline"
+            )
+        self._baseline_paths.add(path)
+        return paired.assert_no_regression(
+            result,
+            path=path,
+            record=self._record,
+            update=bool(self._settings.update_baselines),
+            reproduce=self._reproduce,
+            tolerance=tolerance,
+            alpha=alpha,
+            bounds=bounds,
+        )
+
     # -- internals -----------------------------------------------------------------------------
 
     def _track(self, env: Any, label: str, rebuild: Any) -> EpisodeRecorder:
@@ -235,8 +310,16 @@ class Gymrec:
             self.result.episodes.append(episode)
             self._record.add_episode(episode)
 
+        from .episodes import env_spec_data
+
         # result.label() names the envs from the episodes' own labels.
         recorder = self._recorder(env, label, rebuild, self._settings.max_steps, keep)
+        # One spec per result: a result that mixes envs has none (baselines then pair by label).
+        spec = env_spec_data(env)
+        if not self._envs:
+            self.result.env_spec = spec
+        elif spec != self.result.env_spec:
+            self.result.env_spec = None
         self._envs.append(recorder)
         return recorder
 

@@ -51,13 +51,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     for setting in gymrec_settings.SETTINGS.values():
         if not setting.on_command_line:
             continue
+        # A switch takes no value; its default stays None so "not given" keeps the ini twin.
+        value_arguments: dict[str, Any] = (
+            {"action": "store_true"}
+            if setting.action == "store_true"
+            else {"type": _argparse_type(setting), "metavar": setting.metavar}
+        )
         group.addoption(
             setting.flag,
             dest=setting.dest,
-            type=_argparse_type(setting),
             default=None,
-            metavar=setting.metavar,
             help=setting.help,
+            **value_arguments,
         )
         parser.addini(
             setting.ini_name, setting.help + f" (ini twin of {setting.flag})", default=None
@@ -88,6 +93,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[BASE_SETTINGS_KEY] = gymrec_settings.from_parsed(base, given, "{flag}")
     summary = _SessionSummary(config, config.stash[BASE_SETTINGS_KEY].json)
     config.pluginmanager.register(summary, "gymrec-session-summary")
+    from .baseline import BaselineSummary  # standard library only: no gymnasium
+
+    config.pluginmanager.register(BaselineSummary(config.rootpath), "gymrec-baseline-summary")
 
 
 def _marker_settings(item: pytest.Item, base: gymrec_settings.Settings) -> gymrec_settings.Settings:
@@ -118,6 +126,9 @@ def _reproduce(config: pytest.Config, nodeid: str) -> str:
     words = ["pytest", nodeid]
     for setting in gymrec_settings.SETTINGS.values():
         if setting.on_command_line and config.getoption(setting.dest) is not None:
+            if setting.action == "store_true":
+                words.append(setting.flag)
+                continue
             text = _given_flag_text(config, setting.flag)
             if text is not None:
                 words.extend([setting.flag, text])
@@ -146,7 +157,7 @@ def gymrec(request: pytest.FixtureRequest) -> Generator[Gymrec, None, None]:
         settings = _marker_settings(item, request.config.stash[BASE_SETTINGS_KEY])
     record = TestRecord(nodeid=item.nodeid)
     item.stash[RECORD_KEY] = record
-    fixture = Gymrec(settings, record, _reproduce(request.config, item.nodeid))
+    fixture = Gymrec(settings, record, _reproduce(request.config, item.nodeid), test_path=item.path)
     try:
         yield fixture
     finally:

@@ -96,10 +96,13 @@ class EvalResult:
         *,
         env_label: str = "",
         context: CheckContext | None = None,
+        env_spec: dict[str, Any] | None = None,
     ) -> None:
         self.episodes: list[Episode] = list(episodes)
         self.env_label = env_label
         self.context = context if context is not None else CheckContext()
+        #: The env's spec as plain data (episodes.env_spec_data), for baselines; None if unknown.
+        self.env_spec = env_spec
 
     @property
     def returns(self) -> list[float]:

@@ -206,6 +206,24 @@ def coerce_inconclusive(value: object) -> Inconclusive:
         raise ValueError(f"inconclusive {value!r} must be {choices}") from None
 
 
+def parse_switch(text: str) -> bool:
+    """An on/off setting from text (an ini line): true/false, yes/no, on/off, 1/0."""
+    lowered = text.strip().lower()
+    if lowered in ("true", "yes", "on", "1"):
+        return True
+    if lowered in ("false", "no", "off", "0"):
+        return False
+    raise ValueError(f"{text!r} is not true or false (also accepted: yes/no, on/off, 1/0)")
+
+
+def coerce_switch(value: object) -> bool:
+    if isinstance(value, str):
+        return parse_switch(value)
+    if not isinstance(value, bool):
+        raise ValueError(f"{value!r} must be True or False")
+    return value
+
+
 @dataclasses.dataclass(frozen=True)
 class Setting:
     """One setting: how to read it from text and from a Python value, and its default."""
@@ -218,6 +236,8 @@ class Setting:
     metavar: str = "VALUE"
     #: False for settings that only make sense per test (marker and call only).
     on_command_line: bool = True
+    #: argparse action of the flag: "store" takes a value, "store_true" is a bare switch.
+    action: str = "store"
 
     @property
     def flag(self) -> str:
@@ -301,6 +321,15 @@ SETTINGS: dict[str, Setting] = {
             "what an inconclusive verdict does: 'warn' (pass with a GymrecInconclusive "
             "warning) or 'fail' (default: warn)",
             metavar="fail|warn",
+        ),
+        Setting(
+            "update_baselines",
+            parse_switch,
+            coerce_switch,
+            False,
+            "rewrite the stored baselines of assert_no_regression() from this run instead of "
+            "comparing against them",
+            action="store_true",
         ),
     )
 }
