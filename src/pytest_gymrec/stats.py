@@ -604,7 +604,8 @@ def _explain(
         text += (
             f"\ndetectable: a {shift} of {fmt(drop)} {worse} {fmt(line)} (to "
             f"{fmt(line - drop if direction == 'above' else line + drop)}) is caught with "
-            f"{POWER:.0%} probability at n={n}; smaller {shift}s may pass"
+            f"{POWER:.0%} probability at n={n} if returns spread like these; smaller {shift}s "
+            "may pass"
         )
     elif side.bounds is not None:
         needed = episodes_needed(side.line, side.bounds, side.alpha)
