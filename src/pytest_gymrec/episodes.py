@@ -293,3 +293,51 @@ def run_episodes(
                 ) from exc
             observation, _, terminated, truncated, _ = recorder.step(action)
             done = terminated or truncated
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as JSON data that is the same in every process for the same env arguments.
+
+    What JSON cannot hold becomes text: functions and classes their import path, other objects
+    their repr, or their type when the repr holds a memory address (which changes every run).
+    """
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (np.generic, np.ndarray)):
+        return _plain(value.tolist())
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    qualified_name = getattr(value, "__qualname__", None)
+    if callable(value) and isinstance(qualified_name, str):
+        return f"{getattr(value, '__module__', '?')}.{qualified_name}"
+    text = repr(value)
+    if " at 0x" in text:
+        return f"<{type(value).__module__}.{type(value).__qualname__} object>"
+    return text
+
+
+def env_spec_data(env: gym.Env[Any, Any]) -> dict[str, Any] | None:
+    """What of an env's ``EnvSpec`` decides its dynamics, as plain data; None without a spec.
+
+    ``render_mode`` is left out: rendering does not change what happens in an episode, and a
+    run that records videos must still pair with one that did not.
+    """
+    spec = env.spec
+    if spec is None:
+        return None
+    kwargs = {key: value for key, value in spec.kwargs.items() if key != "render_mode"}
+    wrappers = [
+        {"name": wrapper.name, "kwargs": wrapper.kwargs} for wrapper in spec.additional_wrappers
+    ]
+    data: dict[str, Any] = _plain(
+        {
+            "id": spec.id,
+            "version": spec.version,
+            "max_episode_steps": spec.max_episode_steps,
+            "kwargs": kwargs,
+            "additional_wrappers": wrappers,
+        }
+    )
+    return data

@@ -33,3 +33,7 @@ class GymrecEnvError(RuntimeError):
 
 class GymrecPolicyError(RuntimeError):
     """The policy raised, or returned something that is not an action."""
+
+
+class GymrecBaselineError(GymrecUsageError):
+    """A stored baseline file cannot be read. The message names the file and how to fix it."""

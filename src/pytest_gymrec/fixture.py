@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import GymrecUsageError
 from .results import CheckContext, Episode, EvalResult
-from .settings import Settings
+from .settings import Inconclusive, Settings
 
 if TYPE_CHECKING:
     from .artifacts import VideoFolder
@@ -42,14 +42,30 @@ class TestRecord:
     def flag(self, episode: Episode, reason: str) -> None:
         self.flagged.append((episode, reason))
 
+    #: Baseline files this test wrote: {"path": absolute path, "action": created/rewritten/...}.
+    baseline_files: list[dict[str, str]] = dataclasses.field(default_factory=list)
+
+    def note_baseline(self, path: str, action: str) -> None:
+        self.baseline_files.append({"path": path, "action": action})
+
 
 class Gymrec:
     """Evaluate agents, wrap envs with statistics, and check returns. One per test."""
 
-    def __init__(self, settings: Settings, record: TestRecord, reproduce: str) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        record: TestRecord,
+        reproduce: str,
+        *,
+        test_path: Path | None = None,
+    ) -> None:
         self._settings = settings
         self._record = record
         self._reproduce = reproduce
+        #: The test's file: baselines live beside it.
+        self._test_path = test_path
+        self._baseline_paths: set[Path] = set()
         self._envs: list[Any] = []
         self.result = EvalResult(context=self._context(settings))
         """Episodes of every env made with :meth:`make` or :meth:`wrap` in this test."""
@@ -83,7 +99,7 @@ class Gymrec:
         evaluation is reproducible. ``env`` is an env id, an ``EnvSpec``, a zero-argument
         factory or a ``gymnasium.Env``; ``make_kwargs`` go to ``gym.make``.
         """
-        from .episodes import as_policy, resolve_env, run_episodes
+        from .episodes import as_policy, env_spec_data, resolve_env, run_episodes
 
         call = self._settings.layered(
             "gymrec.evaluate()", {"seeds": seeds, "max_steps": max_steps, "bounds": bounds}
@@ -103,7 +119,12 @@ class Gymrec:
         finally:
             if source.instance is None:
                 recorder.close()
-        return EvalResult(episodes, env_label=source.label, context=self._context(call))
+        return EvalResult(
+            episodes,
+            env_label=source.label,
+            context=self._context(call),
+            env_spec=env_spec_data(built),
+        )
 
     def make(
         self, env_id: Any, *, video_trigger: Callable[[int], bool] | None = None, **kwargs: Any
@@ -163,10 +184,148 @@ class Gymrec:
 
     # -- checks --------------------------------------------------------------------------------
 
-    def assert_return(self, *args: Any, **kwargs: Any) -> Verdict:
-        """Check :attr:`result` (episodes of :meth:`make`/:meth:`wrap` envs)."""
+    def assert_return(
+        self,
+        env: Any,
+        policy: Policy | Any,
+        *,
+        at_least: float,
+        tolerance: float,
+        bounds: tuple[float, float] | None = None,
+        alpha: float | None = None,
+        beta: float | None = None,
+        max_episodes: int | None = None,
+        seeds: Iterable[int] | int | str | None = None,
+        mode: str = "no-regression",
+        max_steps: int | None = None,
+        **make_kwargs: Any,
+    ) -> EvalResult:
+        """Run episodes until the verdict is clear, at most ``max_episodes`` (sequential).
+
+        FAIL when the evidence that the mean return is below ``at_least`` reaches 1/alpha (a
+        good agent fails with probability at most alpha, at whatever episode the test stops);
+        PASS when the evidence that it is above ``at_least - tolerance * |at_least|`` reaches
+        1/beta (an agent that dropped that far passes with probability at most beta).
+        Otherwise INCONCLUSIVE: a warning, or a failure under ``--gymrec-inconclusive fail``.
+        ``bounds=(lo, hi)`` of a return are required (here or in the marker). Episodes run on
+        ``seeds`` in order, then on consecutive seeds after them; without ``seeds``, on
+        consecutive seeds from the first configured seed. Returns the episodes that ran as an
+        :class:`EvalResult`; to check episodes of :meth:`make`/:meth:`wrap` envs, use
+        ``gymrec.result.assert_return(...)``.
+        """
         __tracebackhide__ = True
-        return self.result.assert_return(*args, **kwargs)
+        from . import sequential, stats
+        from .episodes import as_policy, resolve_env, run_episodes
+
+        caller = "gymrec.assert_return()"
+        call = self._settings.layered(
+            caller,
+            {
+                "seeds": seeds,
+                "bounds": bounds,
+                "alpha": alpha,
+                "beta": beta,
+                "max_episodes": max_episodes,
+                "max_steps": max_steps,
+            },
+        )
+        plan = sequential.plan(
+            at_least=at_least,
+            tolerance=tolerance,
+            bounds=call.bounds,
+            bounds_source=call.source("bounds"),
+            alpha=call.alpha,
+            beta=call.beta,
+            mode=stats.Mode.parse(mode, caller),
+            caller=caller,
+        )
+        order = sequential.seed_order(
+            given=list(call.seeds) if seeds is not None else None,
+            start=call.seeds[0],
+            max_episodes=call.max_episodes,
+            max_episodes_source=call.source("max_episodes"),
+            seeds_source=call.source("seeds"),
+            caller=caller,
+        )
+        source = resolve_env(env, caller, make_kwargs)
+        act = as_policy(policy, caller)
+        test = sequential.SequentialTest(plan, call.source("bounds"), caller)
+        episodes: list[Episode] = []
+
+        def keep(episode: Episode) -> None:
+            episodes.append(episode)
+            self._record.add_episode(episode)
+            if episode.error is None:
+                test.add(episode.return_, episode.seed)
+
+        built = source.build()
+        recorder = self._recorder(built, source.label, source.factory, call.max_steps, keep)
+        try:
+            run_episodes(recorder, act, test.seeds_to_run(order), source.label)
+        finally:
+            if source.instance is None:
+                recorder.close()
+        context = self._context(call)
+        verdict = test.verdict(
+            stats.Subject(label=source.label, seeds=tuple(test.seeds), reproduce=self._reproduce),
+            call.max_episodes,
+        )
+        self._record.add_verdict(verdict)
+        verdict.enforce(inconclusive_fails=context.inconclusive_fails)
+        return EvalResult(episodes, env_label=source.label, context=context)
+
+    def assert_no_regression(
+        self,
+        result: EvalResult,
+        *,
+        tolerance: float = 0.05,
+        alpha: float | None = None,
+        bounds: tuple[float, float] | None = None,
+        name: str | None = None,
+    ) -> Verdict | None:
+        """Compare ``result`` seed by seed with this test's stored baseline.
+
+        Fails only on evidence that the mean return dropped by more than ``tolerance`` (a
+        fraction of the baseline's mean) on the seeds both runs share; an agent within the
+        margin fails with probability at most ``alpha``. Without a stored baseline, writes one
+        and fails ("review and commit it"); with ``--gymrec-update-baselines``, rewrites it and
+        returns None. ``name`` tells apart several baselines of one test.
+        """
+        __tracebackhide__ = True
+        from . import baseline, paired
+
+        source = "gymrec.assert_no_regression()"
+        if self._test_path is None:
+            raise GymrecUsageError(
+                f"{source} needs the test's file to place its baseline; it works inside a test "
+                "that uses the gymrec fixture"
+            )
+        update_source = self._settings.source("update_baselines")
+        if self._settings.update_baselines and update_source.startswith("@pytest.mark"):
+            raise GymrecUsageError(
+                f"{update_source}: update_baselines=True belongs on the command line "
+                "(--gymrec-update-baselines) or in the ini file: in a committed marker it would "
+                "rewrite the baseline on every run, and the test could never fail"
+            )
+        path = baseline.baseline_path(
+            self._test_path, self._record.nodeid, baseline.check_name(name, source)
+        )
+        if path in self._baseline_paths:
+            raise GymrecUsageError(
+                f"{source}: this test already compared against {path}; give each call its "
+                "own name=... so each gets its own baseline"
+            )
+        self._baseline_paths.add(path)
+        return paired.assert_no_regression(
+            result,
+            path=path,
+            record=self._record,
+            update=bool(self._settings.update_baselines),
+            reproduce=self._reproduce,
+            tolerance=tolerance,
+            alpha=alpha,
+            bounds=bounds,
+        )
 
     # -- internals -----------------------------------------------------------------------------
 
@@ -185,12 +344,19 @@ class Gymrec:
             if capture is not None:
                 capture.link(episode)
 
+        from .episodes import env_spec_data
+
+        # result.label() names the envs from the episodes' own labels.
         recorder = self._recorder(
             env if capture is None else capture, label, rebuild, self._settings.max_steps, keep
         )
+        # One spec per result: a result that mixes envs has none (baselines then pair by label).
+        spec = env_spec_data(env)
+        if not self._envs:
+            self.result.env_spec = spec
+        elif spec != self.result.env_spec:
+            self.result.env_spec = None
         self._envs.append(recorder)
-        labels = {episode_env for episode_env in self.result.env_label.split(", ") if episode_env}
-        self.result.env_label = ", ".join(sorted(labels | {label}))
         return recorder
 
     def _films_live(self) -> bool:
@@ -239,4 +405,6 @@ class Gymrec:
             rng_key=self._record.nodeid,
             reproduce=self._reproduce,
             record=self._record.add_verdict,
+            flag=self._record.flag,
+            inconclusive_fails=settings.inconclusive is Inconclusive.FAIL,
         )

@@ -26,12 +26,14 @@ ITEM_SETTINGS_KEY = pytest.StashKey[gymrec_settings.Settings]()
 RECORD_KEY = pytest.StashKey["TestRecord"]()
 
 MARKER = (
-    "gymrec(*, seeds=None, alpha=None, bounds=None, max_steps=None, video=None, output=None, "
-    "max_videos=None): settings for the "
+    "gymrec(*, seeds=None, alpha=None, bounds=None, max_steps=None, max_episodes=None, "
+    "beta=None, inconclusive=None, video=None, output=None, max_videos=None): settings for the "
     "gymrec fixture in this test: seeds as N, 'A-B', '1,5,9' or an iterable of ints; alpha, "
     "the flake-rate bound of verdicts; bounds=(lo, hi) of an episode's return; max_steps, "
-    "the guard against episodes that never end; video, 'off', 'on' or 'retain-on-failure'; "
-    "output, the folder for videos; max_videos, videos kept per failing test."
+    "the guard against episodes that never end; max_episodes, the cap of a sequential "
+    "gymrec.assert_return(); beta, its miss-rate bound at the declared drop; inconclusive, "
+    "'warn' or 'fail' for verdicts the data could not decide; video, 'off', 'on' or "
+    "'retain-on-failure'; output, the folder for videos; max_videos, videos kept per test."
 )
 
 
@@ -51,13 +53,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     for setting in gymrec_settings.SETTINGS.values():
         if not setting.on_command_line:
             continue
+        # A switch takes no value; its default stays None so "not given" keeps the ini twin.
+        value_arguments: dict[str, Any] = (
+            {"action": "store_true"}
+            if setting.action == "store_true"
+            else {"type": _argparse_type(setting), "metavar": setting.metavar}
+        )
         group.addoption(
             setting.flag,
             dest=setting.dest,
-            type=_argparse_type(setting),
             default=None,
-            metavar=setting.metavar,
             help=setting.help,
+            **value_arguments,
         )
         parser.addini(
             setting.ini_name, setting.help + f" (ini twin of {setting.flag})", default=None
@@ -88,6 +95,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[BASE_SETTINGS_KEY] = gymrec_settings.from_parsed(base, given, "{flag}")
     summary = _SessionSummary(config, config.stash[BASE_SETTINGS_KEY].json)
     config.pluginmanager.register(summary, "gymrec-session-summary")
+    from .baseline import BaselineSummary  # standard library only: no gymnasium
+
+    config.pluginmanager.register(BaselineSummary(config.rootpath), "gymrec-baseline-summary")
 
 
 def _marker_settings(item: pytest.Item, base: gymrec_settings.Settings) -> gymrec_settings.Settings:
@@ -118,9 +128,12 @@ def _reproduce(config: pytest.Config, nodeid: str) -> str:
     words = ["pytest", nodeid]
     for setting in gymrec_settings.SETTINGS.values():
         if setting.on_command_line and config.getoption(setting.dest) is not None:
-            index = _given_flag_text(config, setting.flag)
-            if index is not None:
-                words.extend([setting.flag, index])
+            if setting.action == "store_true":
+                words.append(setting.flag)
+                continue
+            text = _given_flag_text(config, setting.flag)
+            if text is not None:
+                words.extend([setting.flag, text])
     return shlex.join(words)
 
 
@@ -146,7 +159,7 @@ def gymrec(request: pytest.FixtureRequest) -> Generator[Gymrec, None, None]:
         settings = _marker_settings(item, request.config.stash[BASE_SETTINGS_KEY])
     record = TestRecord(nodeid=item.nodeid, video_folder=_video_folder(item, settings))
     item.stash[RECORD_KEY] = record
-    fixture = Gymrec(settings, record, _reproduce(request.config, item.nodeid))
+    fixture = Gymrec(settings, record, _reproduce(request.config, item.nodeid), test_path=item.path)
     try:
         yield fixture
     finally:

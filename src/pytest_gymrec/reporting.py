@@ -28,6 +28,7 @@ def report_data(record: TestRecord) -> dict[str, Any]:
         "nodeid": record.nodeid,
         "verdicts": [verdict.to_record() for verdict in record.verdicts],
         "episodes": [episode.to_dict() for episode in record.episodes],
+        "baselines": [dict(entry) for entry in record.baseline_files],
     }
 
 

@@ -9,8 +9,10 @@ import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from .errors import GymrecUsageError
+
 if TYPE_CHECKING:
-    from .stats import Verdict
+    from .stats import Subject, Verdict
 
 
 @dataclasses.dataclass
@@ -76,6 +78,10 @@ class CheckContext:
     #: Command line that reruns the test with the same settings.
     reproduce: str | None = None
     record: Callable[[Verdict], None] | None = None
+    #: Called with an episode a check singled out and the reason (failure videos show these).
+    flag: Callable[[Episode, str], None] | None = None
+    #: ``--gymrec-inconclusive fail``: an INCONCLUSIVE verdict fails the test.
+    inconclusive_fails: bool = False
 
 
 class EvalResult:
@@ -90,10 +96,13 @@ class EvalResult:
         *,
         env_label: str = "",
         context: CheckContext | None = None,
+        env_spec: dict[str, Any] | None = None,
     ) -> None:
         self.episodes: list[Episode] = list(episodes)
         self.env_label = env_label
         self.context = context if context is not None else CheckContext()
+        #: The env's spec as plain data (episodes.env_spec_data), for baselines; None if unknown.
+        self.env_spec = env_spec
 
     @property
     def returns(self) -> list[float]:
@@ -127,6 +136,7 @@ class EvalResult:
         alpha: float | None = None,
         bounds: Sequence[float] | None = None,
         mode: str = "no-regression",
+        tolerance: float | None = None,
     ) -> Verdict:
         """Check the mean episode return against a line; raise ``GymrecFailure`` on a regression.
 
@@ -135,9 +145,11 @@ class EvalResult:
         ``alpha``. ``mode="certify"`` passes only on evidence that the mean clears the line.
         With ``bounds=(lo, hi)`` the verdict uses betting confidence sequences (valid for any
         return distribution); without, Student's t with warnings where it is doubtful.
+        ``tolerance=t`` declares the drop that matters (``t * |at_least|``): when this many
+        episodes could not catch it, the report says so with the number of episodes that would.
         """
         __tracebackhide__ = True
-        from . import settings, stats
+        from . import checks, sequential, settings, stats
 
         context = self.context
         source = "assert_return()"
@@ -146,22 +158,174 @@ class EvalResult:
             if bounds is not None
             else (context.bounds, context.bounds_source)
         )
+        resolved_alpha = (
+            settings.validate("alpha", alpha, source) if alpha is not None else context.alpha
+        )
+        resolved_mode = stats.Mode.parse(mode, source)
+        relative = sequential.check_tolerance(tolerance, source) if tolerance is not None else None
         verdict = stats.check_mean(
             self.returns,
             at_least=at_least,
             at_most=at_most,
-            alpha=settings.validate("alpha", alpha, source) if alpha is not None else context.alpha,
+            alpha=resolved_alpha,
             bounds=resolved_bounds,
             bounds_source=bounds_source,
-            mode=stats.Mode.parse(mode, source),
+            mode=resolved_mode,
             rng=stats.rng_for(context.rng_key),
-            subject=stats.Subject(
-                label=self.label(),
-                seeds=tuple(self.seeds),
-                reproduce=context.reproduce,
-            ),
+            subject=self._subject(),
         )
-        if context.record is not None:
-            context.record(verdict)
-        verdict.enforce()
+        if (
+            relative is not None
+            and at_least is not None
+            and resolved_mode is stats.Mode.NO_REGRESSION
+        ):
+            verdict = checks.with_feasibility(
+                verdict,
+                self.returns,
+                at_least=float(at_least),
+                tolerance=relative,
+                bounds=resolved_bounds,
+                alpha=resolved_alpha / (2 if at_most is not None else 1),
+                rng_key=context.rng_key,
+            )
+        self._record(verdict)
+        verdict.enforce(inconclusive_fails=self.context.inconclusive_fails)
         return verdict
+
+    def assert_success_rate(
+        self,
+        at_least: float,
+        *,
+        success: Callable[[Episode], bool],
+        alpha: float | None = None,
+        mode: str = "no-regression",
+        tolerance: float | None = None,
+    ) -> Verdict:
+        """Check the rate of episodes for which ``success(episode)`` is true (exact binomial).
+
+        Same semantics as :meth:`assert_return`: by default fail only on evidence that the rate
+        is below ``at_least``. Unsuccessful episodes of a failing check are flagged, so failure
+        videos show them first.
+        """
+        __tracebackhide__ = True
+        from . import checks, sequential, stats
+
+        source = "assert_success_rate()"
+        successes = checks.successes_of(self.episodes, success, source)
+        verdict = checks.check_success_rate(
+            successes,
+            at_least=at_least,
+            alpha=self._alpha(alpha, source),
+            mode=stats.Mode.parse(mode, source),
+            subject=self._subject(),
+            tolerance=(
+                sequential.check_tolerance(tolerance, source) if tolerance is not None else None
+            ),
+            predicate_name=getattr(success, "__name__", type(success).__name__),
+        )
+        if verdict.outcome is not stats.Outcome.PASS:
+            name = getattr(success, "__name__", "success")
+            for episode, ok in zip(self.episodes, successes, strict=True):
+                if not ok:
+                    self._flag(episode, f"not a success ({name})")
+        self._record(verdict)
+        verdict.enforce(inconclusive_fails=self.context.inconclusive_fails)
+        return verdict
+
+    def assert_length(
+        self,
+        at_least: float | None = None,
+        at_most: float | None = None,
+        *,
+        alpha: float | None = None,
+        bounds: Sequence[float] | None = None,
+        mode: str = "no-regression",
+    ) -> Verdict:
+        """Check the mean episode length, as :meth:`assert_return` checks the mean return.
+
+        ``bounds`` here are bounds of the length (e.g. ``(0, 500)`` under a 500-step time
+        limit); the return bounds of the test do not apply to lengths.
+        """
+        __tracebackhide__ = True
+        from . import settings, stats
+
+        source = "assert_length()"
+        verdict = stats.check_mean(
+            [float(length) for length in self.lengths],
+            at_least=at_least,
+            at_most=at_most,
+            alpha=self._alpha(alpha, source),
+            bounds=settings.validate("bounds", bounds, source) if bounds is not None else None,
+            bounds_source=source,
+            mode=stats.Mode.parse(mode, source),
+            rng=stats.rng_for(self.context.rng_key + "/length"),
+            subject=self._subject(),
+            quantity="length",
+        )
+        self._record(verdict)
+        verdict.enforce(inconclusive_fails=self.context.inconclusive_fails)
+        return verdict
+
+    def assert_quantile(
+        self,
+        q: float,
+        *,
+        at_least: float | None = None,
+        at_most: float | None = None,
+        of: str = "return",
+        alpha: float | None = None,
+        mode: str = "no-regression",
+    ) -> Verdict:
+        """Check the ``q``-quantile of returns (or ``of="length"``): distribution-free and exact.
+
+        ``assert_quantile(0.1, at_least=200)`` fails only on evidence that more than 10% of
+        episodes score below 200. Episodes on the wrong side of a failing line are flagged.
+        """
+        __tracebackhide__ = True
+        from . import checks, stats
+
+        source = "assert_quantile()"
+        if of not in ("return", "length"):
+            raise GymrecUsageError(f"{source}: of={of!r} must be 'return' or 'length'")
+        values = self.returns if of == "return" else [float(n) for n in self.lengths]
+        verdict, offending = checks.check_quantile(
+            values,
+            q,
+            at_least=at_least,
+            at_most=at_most,
+            alpha=self._alpha(alpha, source),
+            mode=stats.Mode.parse(mode, source),
+            subject=self._subject(),
+            quantity=of,
+        )
+        if verdict.outcome is not stats.Outcome.PASS:
+            for index in offending:
+                self._flag(self.episodes[index], f"{of} on the wrong side of {verdict.check}")
+        self._record(verdict)
+        verdict.enforce(inconclusive_fails=self.context.inconclusive_fails)
+        return verdict
+
+    # -- shared by the checks ----------------------------------------------------------------
+
+    def _subject(self) -> Subject:
+        from .stats import Subject
+
+        return Subject(
+            label=self.label(), seeds=tuple(self.seeds), reproduce=self.context.reproduce
+        )
+
+    def _alpha(self, alpha: float | None, source: str) -> float:
+        from . import settings
+
+        if alpha is None:
+            return self.context.alpha
+        value: float = settings.validate("alpha", alpha, source)
+        return value
+
+    def _flag(self, episode: Episode, reason: str) -> None:
+        if self.context.flag is not None:
+            self.context.flag(episode, reason)
+
+    def _record(self, verdict: Verdict) -> None:
+        if self.context.record is not None:
+            self.context.record(verdict)

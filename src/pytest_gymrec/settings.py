@@ -206,6 +206,79 @@ def coerce_max_videos(value: object) -> int:
     return int(value)
 
 
+def parse_beta(text: str) -> float:
+    try:
+        beta = float(text)
+    except ValueError:
+        raise ValueError(f"beta {text!r} is not a number") from None
+    return coerce_beta(beta)
+
+
+def coerce_beta(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (numbers.Real, str)):
+        raise ValueError(f"beta {value!r} is not a number")
+    if isinstance(value, str):
+        return parse_beta(value)
+    beta = float(value)
+    if not (0.0 < beta <= 0.5):
+        raise ValueError(
+            f"beta {value!r} must be in (0, 0.5]: it bounds the rate at which a sequential "
+            "test passes an agent that dropped by the tolerance (typical: 0.1 or 0.05)"
+        )
+    return beta
+
+
+#: Default miss rate of a sequential test at the declared drop (power 90%). See DESIGN.md 3
+#: and notes/seq-README-section.md: a missed regression is tested again on the next CI run
+#: (missed k runs in a row with probability at most 0.1**k), while a flake costs trust at once,
+#: hence beta above alpha; and the pass threshold 1/beta = 10 lets a clearly good agent stop
+#: after few episodes.
+DEFAULT_BETA = 0.1
+#: Default episode cap of a sequential test (an agent between its two lines may need many).
+DEFAULT_MAX_EPISODES = 500
+
+
+class Inconclusive(str, enum.Enum):
+    """What an INCONCLUSIVE verdict does to the test."""
+
+    #: Pass, with a ``GymrecInconclusive`` warning that says what would resolve it.
+    WARN = "warn"
+    #: Fail, as a regression would.
+    FAIL = "fail"
+
+
+def parse_inconclusive(text: str) -> Inconclusive:
+    return coerce_inconclusive(text)
+
+
+def coerce_inconclusive(value: object) -> Inconclusive:
+    if isinstance(value, Inconclusive):
+        return value
+    try:
+        return Inconclusive(str(value).strip().lower())
+    except ValueError:
+        choices = " or ".join(repr(choice.value) for choice in Inconclusive)
+        raise ValueError(f"inconclusive {value!r} must be {choices}") from None
+
+
+def parse_switch(text: str) -> bool:
+    """An on/off setting from text (an ini line): true/false, yes/no, on/off, 1/0."""
+    lowered = text.strip().lower()
+    if lowered in ("true", "yes", "on", "1"):
+        return True
+    if lowered in ("false", "no", "off", "0"):
+        return False
+    raise ValueError(f"{text!r} is not true or false (also accepted: yes/no, on/off, 1/0)")
+
+
+def coerce_switch(value: object) -> bool:
+    if isinstance(value, str):
+        return parse_switch(value)
+    if not isinstance(value, bool):
+        raise ValueError(f"{value!r} must be True or False")
+    return value
+
+
 @dataclasses.dataclass(frozen=True)
 class Setting:
     """One setting: how to read it from text and from a Python value, and its default."""
@@ -218,6 +291,8 @@ class Setting:
     metavar: str = "VALUE"
     #: False for settings that only make sense per test (marker and call only).
     on_command_line: bool = True
+    #: argparse action of the flag: "store" takes a value, "store_true" is a bare switch.
+    action: str = "store"
 
     @property
     def flag(self) -> str:
@@ -300,6 +375,42 @@ SETTINGS: dict[str, Setting] = {
             "videos kept per failing test: episodes that raised, flagged episodes, then the "
             "lowest returns (default: 3)",
             metavar="K",
+        ),
+        Setting(
+            "max_episodes",
+            parse_positive_int,
+            coerce_positive_int,
+            DEFAULT_MAX_EPISODES,
+            "most episodes a sequential gymrec.assert_return() runs before it gives up as "
+            f"inconclusive (default: {DEFAULT_MAX_EPISODES})",
+            metavar="N",
+        ),
+        Setting(
+            "beta",
+            parse_beta,
+            coerce_beta,
+            DEFAULT_BETA,
+            "bound on the rate at which a sequential test passes an agent that dropped by its "
+            f"tolerance, in (0, 0.5] (default: {DEFAULT_BETA})",
+            metavar="BETA",
+        ),
+        Setting(
+            "inconclusive",
+            parse_inconclusive,
+            coerce_inconclusive,
+            Inconclusive.WARN,
+            "what an inconclusive verdict does: 'warn' (pass with a GymrecInconclusive "
+            "warning) or 'fail' (default: warn)",
+            metavar="fail|warn",
+        ),
+        Setting(
+            "update_baselines",
+            parse_switch,
+            coerce_switch,
+            False,
+            "rewrite the stored baselines of assert_no_regression() from this run instead of "
+            "comparing against them",
+            action="store_true",
         ),
     )
 }

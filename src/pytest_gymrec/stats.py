@@ -126,12 +126,17 @@ class Verdict:
             "detectable_drop": self.detectable_drop,
         }
 
-    def enforce(self) -> None:
-        """Raise on FAIL; warn on INCONCLUSIVE and on doubtful assumptions."""
+    def enforce(self, *, inconclusive_fails: bool = False) -> None:
+        """Raise on FAIL; warn on INCONCLUSIVE and on doubtful assumptions.
+
+        ``inconclusive_fails`` (``--gymrec-inconclusive fail``) raises on INCONCLUSIVE too.
+        """
         __tracebackhide__ = True
         for caution in self.cautions:
             warnings.warn(GymrecStatisticsWarning(caution), stacklevel=3)
-        if self.outcome is Outcome.FAIL:
+        if self.outcome is Outcome.FAIL or (
+            self.outcome is Outcome.INCONCLUSIVE and inconclusive_fails
+        ):
             raise GymrecFailure(self.message)
         if self.outcome is Outcome.INCONCLUSIVE:
             warnings.warn(GymrecInconclusive(self.message), stacklevel=3)
@@ -163,45 +168,71 @@ def predictable_bets(x: FloatArray, alpha: float) -> FloatArray:
     return bets
 
 
-def evidence_below(x: FloatArray, bets: FloatArray, m: float) -> FloatArray:
-    """Largest log-capital over time of a bettor wagering that the mean is below ``m``.
+def log_capital(
+    x: FloatArray, bets: FloatArray, m: float, truncation: float = BET_TRUNCATION
+) -> FloatArray:
+    """Log-capital after each step of a bettor wagering that the mean is below ``m``.
 
     The capital ``prod(1 - bet * (x - m))`` is a nonnegative supermartingale when the mean is
-    at least ``m``, so it reaches 1/alpha with probability at most alpha (Ville).
+    at least ``m``, so it reaches 1/alpha with probability at most alpha (Ville). Bets are
+    truncated at ``truncation/(1-m)`` so no single episode can take the capital to zero.
     """
-    cap = BET_TRUNCATION / (1.0 - m) if m < 1.0 else math.inf
+    cap = truncation / (1.0 - m) if m < 1.0 else math.inf
     log_factors = np.log1p(-np.minimum(bets, cap) * (x - m))
-    result: FloatArray = np.max(np.cumsum(log_factors, axis=-1), axis=-1)
+    path: FloatArray = np.cumsum(log_factors, axis=-1)
+    return path
+
+
+def evidence_below(
+    x: FloatArray, bets: FloatArray, m: float, truncation: float = BET_TRUNCATION
+) -> FloatArray:
+    """Largest log-capital over time of a bettor wagering that the mean is below ``m``."""
+    result: FloatArray = np.max(log_capital(x, bets, m, truncation), axis=-1)
     return result
 
 
-def evidence_above(x: FloatArray, bets: FloatArray, m: float) -> FloatArray:
+def evidence_above(
+    x: FloatArray, bets: FloatArray, m: float, truncation: float = BET_TRUNCATION
+) -> FloatArray:
     """Mirror of :func:`evidence_below`: evidence that the mean is above ``m``."""
-    return evidence_below(1.0 - x, bets, 1.0 - m)
+    return evidence_below(1.0 - x, bets, 1.0 - m, truncation)
 
 
-def betting_upper_bound(x: FloatArray, alpha: float) -> float:
+def betting_upper_bound(
+    x: FloatArray,
+    alpha: float,
+    bets: FloatArray | None = None,
+    truncation: float = BET_TRUNCATION,
+) -> float:
     """Smallest m in [0, 1] that the data rejects as too high, at level alpha (anytime-valid).
 
     The evidence against m is nondecreasing in m (each factor ``1 - min(bet, c/(1-m))(x-m)``
     grows with m), so the rejected set is an interval [bound, 1] and bisection finds its end.
+    ``bets`` default to the predictable plug-in; any bets that do not depend on m keep the
+    monotonicity (the sequential test passes its own).
     """
-    bets = predictable_bets(x, alpha)
+    if bets is None:
+        bets = predictable_bets(x, alpha)
     threshold = math.log(1.0 / alpha)
-    if evidence_below(x, bets, 1.0) < threshold:
+    if evidence_below(x, bets, 1.0, truncation) < threshold:
         return 1.0
     low, high = float(np.min(x)), 1.0  # never rejected at or below the smallest value
     for _ in range(60):
         middle = 0.5 * (low + high)
-        if evidence_below(x, bets, middle) >= threshold:
+        if evidence_below(x, bets, middle, truncation) >= threshold:
             high = middle
         else:
             low = middle
     return high
 
 
-def betting_lower_bound(x: FloatArray, alpha: float) -> float:
-    return 1.0 - betting_upper_bound(1.0 - x, alpha)
+def betting_lower_bound(
+    x: FloatArray,
+    alpha: float,
+    bets: FloatArray | None = None,
+    truncation: float = BET_TRUNCATION,
+) -> float:
+    return 1.0 - betting_upper_bound(1.0 - x, alpha, bets, truncation)
 
 
 # --------------------------------------------------------------------------------------------
@@ -573,7 +604,8 @@ def _explain(
         text += (
             f"\ndetectable: a {shift} of {fmt(drop)} {worse} {fmt(line)} (to "
             f"{fmt(line - drop if direction == 'above' else line + drop)}) is caught with "
-            f"{POWER:.0%} probability at n={n}; smaller {shift}s may pass"
+            f"{POWER:.0%} probability at n={n} if returns spread like these; smaller {shift}s "
+            "may pass"
         )
     elif side.bounds is not None:
         needed = episodes_needed(side.line, side.bounds, side.alpha)

@@ -1,0 +1,401 @@
+"""Baseline files: where they live, what they hold, and how they are read and written.
+
+A baseline is the per-seed record of a known-good run that ``assert_no_regression`` pairs a new
+run with. One JSON file per test (per parametrization, per ``name=``), beside the tests:
+``<test dir>/gymrec_baselines/<module>/<test>[<param id>][-<name>].json``, so pytest-xdist
+workers never write the same file and a code review shows exactly which seeds changed.
+
+The format is JSON with sorted keys and one episode per line (a changed seed is a one-line diff).
+Writes go to a temporary file in the same folder and are renamed over the old file, so a reader
+never sees half a file. A file that does not parse, or that a newer pytest-gymrec wrote, is an
+error naming the file, and the file is left as it was.
+
+Standard library only: the plugin imports this module at start (for the end-of-session summary).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import json
+import math
+import os
+import re
+import tempfile
+from collections.abc import Mapping, Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from .errors import GymrecBaselineError
+
+#: Version of the file layout. Raise it when a change would make an older reader misread a file.
+SCHEMA_VERSION = 1
+#: Folder beside the test modules that holds the baselines.
+FOLDER = "gymrec_baselines"
+#: The flag that rewrites baselines (named in every message that it fixes).
+UPDATE_FLAG = "--gymrec-update-baselines"
+#: Longest file-name part kept verbatim; longer ids are cut and made unique by a hash.
+LONGEST_NAME_PART = 80
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.,=+-]")
+
+#: What happened to a baseline file in this test (carried to the end-of-session summary).
+CREATED = "created"
+REWRITTEN = "rewritten"
+UNCHANGED = "unchanged"
+
+
+@dataclasses.dataclass(frozen=True)
+class BaselineEpisode:
+    seed: int
+    return_: float
+    length: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Baseline:
+    """The contents of one baseline file."""
+
+    #: The env's label (its id when it has one).
+    env: str
+    #: ``id``, ``version``, ``max_episode_steps``, ``kwargs``, ``additional_wrappers`` of the
+    #: env's ``EnvSpec`` as plain data; None when the env had no spec (built by a factory).
+    env_spec: Mapping[str, Any] | None
+    episodes: tuple[BaselineEpisode, ...]
+    bounds: tuple[float, float] | None = None
+    #: Versions of gymnasium and pytest-gymrec that recorded it (for messages only).
+    versions: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    #: Node id of the test that wrote it (for people reading the file).
+    test: str = ""
+
+    @property
+    def seeds(self) -> list[int]:
+        return [episode.seed for episode in self.episodes]
+
+
+def installed_versions() -> dict[str, str]:
+    """Versions of the packages whose change can change returns, for the baseline file."""
+    versions = {}
+    for package in ("gymnasium", "pytest-gymrec"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = "unknown"
+    return versions
+
+
+# --------------------------------------------------------------------------------------------
+# Where a test's baseline lives
+
+
+def _safe_part(text: str) -> str:
+    """``text`` as part of a file name: unchanged when safe, else sanitised and made unique.
+
+    Two different ids must never share a file, so whenever characters are replaced or the text
+    is cut, a short hash of the original is appended.
+    """
+    safe = _UNSAFE.sub("_", text)
+    if safe == text and len(text) <= LONGEST_NAME_PART:
+        return text
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
+    return f"{safe[:LONGEST_NAME_PART]}_{digest}"
+
+
+def baseline_path(test_path: Path, nodeid: str, name: str | None = None) -> Path:
+    """``<test dir>/gymrec_baselines/<module>/<Class.test>[<param id>][-<name>].json``.
+
+    ``nodeid`` is pytest's node id (``tests/test_x.py::TestC::test_y[ppo-0.5]``); only the part
+    after the file is used, so the location does not depend on where pytest was started.
+    """
+    _, _, after_file = nodeid.partition("::")
+    qualified, bracket, parameters = after_file.partition("[")
+    test_name = ".".join(part for part in qualified.split("::") if part) or test_path.stem
+    stem = _safe_part(test_name)
+    if bracket:
+        stem += f"[{_safe_part(parameters.removesuffix(']'))}]"
+    if name is not None:
+        stem += f"-{_safe_part(name)}"
+    return test_path.parent / FOLDER / _safe_part(test_path.stem) / f"{stem}.json"
+
+
+def check_name(name: object, source: str) -> str | None:
+    if name is None:
+        return None
+    if not isinstance(name, str) or not name.strip():
+        raise GymrecBaselineError(
+            f"{source}: name={name!r} must be a non-empty string; it tells apart the baselines "
+            "of several assert_no_regression() calls in one test"
+        )
+    return name
+
+
+# --------------------------------------------------------------------------------------------
+# Text form
+
+
+def _indented(value: Any) -> str:
+    """A JSON value for a top-level key: nested lines indented under the key.
+
+    Lists of plain values (the bounds) stay on one line.
+    """
+    if isinstance(value, list) and not any(isinstance(item, (list, dict)) for item in value):
+        return json.dumps(value, allow_nan=False)
+    return json.dumps(value, sort_keys=True, indent=2, allow_nan=False).replace("\n", "\n  ")
+
+
+def to_text(baseline: Baseline) -> str:
+    """Readable JSON: sorted keys, one episode per line, sorted by seed."""
+    header: dict[str, Any] = {
+        "bounds": list(baseline.bounds) if baseline.bounds is not None else None,
+        "env": baseline.env,
+        "env_spec": baseline.env_spec,
+        "schema": SCHEMA_VERSION,
+        "test": baseline.test,
+        "versions": dict(baseline.versions),
+    }
+    episodes = sorted(baseline.episodes, key=lambda episode: episode.seed)
+    episode_lines = ",\n".join(
+        "    "
+        + json.dumps(
+            {"length": episode.length, "return": episode.return_, "seed": episode.seed},
+            sort_keys=True,
+            allow_nan=False,
+        )
+        for episode in episodes
+    )
+    entries = {key: _indented(value) for key, value in header.items()}
+    entries["episodes"] = f"[\n{episode_lines}\n  ]" if episodes else "[]"
+    body = ",\n".join(f"  {json.dumps(key)}: {entries[key]}" for key in sorted(entries))
+    return "{\n" + body + "\n}\n"
+
+
+class _Problem(Exception):
+    """Why a file's contents are not a baseline (turned into a GymrecBaselineError)."""
+
+
+def from_text(text: str) -> Baseline:
+    """Parse a baseline; raises ``_Problem`` saying what is wrong."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        conflict = any(line.startswith(("<<<<<<<", ">>>>>>>")) for line in text.splitlines())
+        hint = " (it holds unresolved merge-conflict markers)" if conflict else ""
+        raise _Problem(
+            f"is not valid JSON{hint}: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
+    if not isinstance(data, dict):
+        raise _Problem(f"holds a JSON {type(data).__name__}, not an object")
+    schema = data.get("schema")
+    if isinstance(schema, bool) or not isinstance(schema, int):
+        raise _Problem(f'has no integer "schema" version (found {schema!r})')
+    if schema > SCHEMA_VERSION:
+        raise _Problem(
+            f"was written by a newer pytest-gymrec (schema {schema}; this version reads schema "
+            f"{SCHEMA_VERSION} and older); upgrade pytest-gymrec"
+        )
+    if schema < 1:
+        raise _Problem(f"has schema {schema}, which no pytest-gymrec writes")
+    return Baseline(
+        env=_field(data, "env", str),
+        env_spec=_spec(data.get("env_spec")),
+        episodes=_episodes(data.get("episodes")),
+        bounds=_bounds(data.get("bounds")),
+        versions=_versions(data.get("versions", {})),
+        test=_field(data, "test", str, default=""),
+    )
+
+
+def _field(data: Mapping[str, Any], key: str, kind: type, default: Any = None) -> Any:
+    value = data.get(key, default)
+    if not isinstance(value, kind):
+        raise _Problem(f'has "{key}": {value!r}, which is not a {kind.__name__}')
+    return value
+
+
+def _spec(value: object) -> Mapping[str, Any] | None:
+    if value is not None and not isinstance(value, dict):
+        raise _Problem(f'has "env_spec": {value!r}, which is neither an object nor null')
+    return value
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _bounds(value: object) -> tuple[float, float] | None:
+    if value is None:
+        return None
+    if (
+        isinstance(value, list)
+        and len(value) == 2
+        and all(_number(part) for part in value)
+        and value[0] < value[1]
+    ):
+        return float(value[0]), float(value[1])
+    raise _Problem(f'has "bounds": {value!r}; it must be null or [lo, hi] with lo < hi')
+
+
+def _versions(value: object) -> dict[str, str]:
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise _Problem(f'has "versions": {value!r}, which is not an object of strings')
+    return dict(value)
+
+
+def _episodes(value: object) -> tuple[BaselineEpisode, ...]:
+    if not isinstance(value, list):
+        raise _Problem(f'has "episodes": {value!r}, which is not a list')
+    episodes: list[BaselineEpisode] = []
+    seen: set[int] = set()
+    for position, entry in enumerate(value, start=1):
+        where = f"episode {position} of {len(value)}"
+        if not isinstance(entry, dict):
+            raise _Problem(f"has {where} = {entry!r}, which is not an object")
+        seed, return_, length = entry.get("seed"), entry.get("return"), entry.get("length")
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise _Problem(f"has {where} with seed {seed!r}; seeds are integers >= 0")
+        if seed in seen:
+            raise _Problem(f"has seed {seed} twice; each seed may appear once")
+        seen.add(seed)
+        if not _number(return_):
+            raise _Problem(f"has seed {seed} with return {return_!r}, not a finite number")
+        if isinstance(length, bool) or not isinstance(length, int) or length < 0:
+            raise _Problem(f"has seed {seed} with length {length!r}, not an integer >= 0")
+        assert isinstance(return_, (int, float))
+        episodes.append(BaselineEpisode(seed=seed, return_=float(return_), length=length))
+    return tuple(episodes)
+
+
+# --------------------------------------------------------------------------------------------
+# Files
+
+
+def _unreadable(path: Path, problem: str) -> GymrecBaselineError:
+    return GymrecBaselineError(
+        f"gymrec: baseline {path} {problem}. The file was left untouched: fix it by hand (or "
+        f"restore it from version control), or rewrite it from this run with {UPDATE_FLAG}"
+    )
+
+
+def load(path: Path) -> Baseline | None:
+    """The baseline stored at ``path``; None when there is none yet."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise _unreadable(path, f"cannot be read ({exc.strerror or exc})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _unreadable(path, f"is not UTF-8 text (byte {exc.start})") from None
+    try:
+        return from_text(text)
+    except _Problem as problem:
+        raise _unreadable(path, str(problem)) from None
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that readers see the old file or the new one, never half.
+
+    The temporary file lives in the same folder, so the final ``os.replace`` is a rename within
+    one file system (atomic on POSIX and Windows).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def save(path: Path, baseline: Baseline) -> str:
+    """Store ``baseline`` at ``path``; returns CREATED, REWRITTEN or UNCHANGED.
+
+    An identical file is not rewritten, so an update run leaves no spurious changes behind.
+    """
+    text = to_text(baseline)
+    try:
+        old = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        old = None
+    except (OSError, UnicodeDecodeError):
+        old = ""  # unreadable: the user asked for a rewrite, so replace it
+    if old == text:
+        return UNCHANGED
+    write_atomic(path, text)
+    return CREATED if old is None else REWRITTEN
+
+
+# --------------------------------------------------------------------------------------------
+# Messages
+
+
+def created_message(path: Path, baseline: Baseline, update_command: str) -> str:
+    seeds = baseline.seeds
+    return (
+        f"gymrec: no baseline yet for {baseline.env}: created {path} from this run "
+        f"({len(seeds)} seeds); review and commit it, then rerun to compare against it.\n"
+        f"(A failure, so a missing file is never silently accepted in CI; "
+        f"`{update_command}` writes baselines without failing.)"
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# End-of-session summary (registered by the plugin; no pytest import needed)
+
+
+def summary_lines(entries: Sequence[Mapping[str, str]], root: Path) -> list[str]:
+    """Lines listing the baseline files this session created or rewrote."""
+
+    def shown(path: str) -> str:
+        try:
+            return str(Path(path).relative_to(root))
+        except ValueError:
+            return path
+
+    lines = []
+    for action, heading in (
+        (CREATED, "created (review and commit)"),
+        (REWRITTEN, f"rewritten ({UPDATE_FLAG})"),
+    ):
+        paths = sorted({shown(entry["path"]) for entry in entries if entry["action"] == action})
+        if paths:
+            lines.append(f"{heading}: {len(paths)} file{'s' * (len(paths) != 1)}")
+            lines.extend(f"  {path}" for path in paths)
+    unchanged = {entry["path"] for entry in entries if entry["action"] == UNCHANGED}
+    if unchanged:
+        count = len(unchanged)
+        lines.append(f"unchanged: {count} file{'s' * (count != 1)} (identical data)")
+    return lines
+
+
+class BaselineSummary:
+    """Collects baseline writes from every report (xdist workers' included) for the summary."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.entries: list[dict[str, str]] = []
+
+    def pytest_runtest_logreport(self, report: Any) -> None:
+        data = getattr(report, "gymrec", None)
+        if report.when == "call" and isinstance(data, dict):
+            # On the xdist controller the report arrived as JSON: plain dicts and strings.
+            for entry in data.get("baselines", ()):
+                if isinstance(entry, dict) and {"path", "action"} <= entry.keys():
+                    self.entries.append({"path": entry["path"], "action": entry["action"]})
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        lines = summary_lines(self.entries, self.root)
+        if not lines:
+            return
+        terminalreporter.write_sep("=", "gymrec baselines")
+        for line in lines:
+            terminalreporter.write_line(line)

@@ -1,0 +1,70 @@
+"""Return distributions for calibration runs: the shapes RL returns take, on bounds (0, 500).
+
+Shared by tests/test_calibration.py and benchmarks/bench_calibration.py. Each shape draws
+returns in return units; ``true_mean`` is the population mean (from a large fixed sample,
+accurate to about 1e-4 of the range, far below anything the calibration runs can resolve).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float64]
+BOUNDS = (0.0, 500.0)
+LO, HI = BOUNDS
+
+
+def _near_normal(rng: np.random.Generator, size: tuple[int, ...]) -> FloatArray:
+    return np.clip(rng.normal(300.0, 50.0, size), LO, HI)
+
+
+def _capped(rng: np.random.Generator, size: tuple[int, ...]) -> FloatArray:
+    """CartPole-like: 80% of episodes reach the time limit, the rest fall early."""
+    return np.where(rng.random(size) < 0.8, HI, HI * rng.beta(2.0, 3.0, size))
+
+
+def _bimodal(rng: np.random.Generator, size: tuple[int, ...]) -> FloatArray:
+    """Solves the task 60% of the time, otherwise fails with a low return."""
+    solved = rng.random(size) < 0.6
+    return np.clip(
+        np.where(solved, rng.normal(400.0, 25.0, size), rng.normal(100.0, 25.0, size)), LO, HI
+    )
+
+
+def _right_skewed(rng: np.random.Generator, size: tuple[int, ...]) -> FloatArray:
+    """Mostly small returns with a long right tail (sparse rewards)."""
+    return np.clip(HI * rng.lognormal(np.log(0.08), 0.8, size), LO, HI)
+
+
+def _discrete(rng: np.random.Generator, size: tuple[int, ...]) -> FloatArray:
+    """Few distinct values: nothing, a subgoal, or the goal."""
+    return rng.choice(np.array([0.0, 250.0, 500.0]), size=size, p=[0.2, 0.3, 0.5])
+
+
+SHAPES: dict[str, Callable[[np.random.Generator, tuple[int, ...]], FloatArray]] = {
+    "near-normal": _near_normal,
+    "capped": _capped,
+    "bimodal": _bimodal,
+    "right-skewed": _right_skewed,
+    "discrete": _discrete,
+}
+
+
+@functools.cache
+def moments(name: str) -> tuple[float, float]:
+    """Population mean and standard deviation of a shape."""
+    sample = SHAPES[name](np.random.default_rng(20240607), (4_000_000,))
+    return float(sample.mean()), float(sample.std())
+
+
+def true_mean(name: str) -> float:
+    return moments(name)[0]
+
+
+def scaled(values: FloatArray) -> FloatArray:
+    """Returns mapped to [0, 1] by the bounds."""
+    return (values - LO) / (HI - LO)
