@@ -114,12 +114,8 @@ def test_bad_names_are_refused(tmp_path: Path) -> None:
         gymrec.assert_no_regression(result, name="")
 
 
-def test_a_marker_cannot_switch_updates_on(tmp_path: Path) -> None:
-    marked = settings.defaults().layered(
-        "@pytest.mark.gymrec on test_x.py::test_y", {"update_baselines": True}
-    )
-    gymrec = Gymrec(marked, Record("test_x.py::test_y"), "pytest", test_path=tmp_path / "t.py")
-    result = gymrec.evaluate("CartPole-v1", balance, seeds=2)
+def test_a_marker_cannot_switch_updates_on() -> None:
     with pytest.raises(GymrecUsageError, match="could never fail"):
-        gymrec.assert_no_regression(result)
-    assert not (tmp_path / "gymrec_baselines").exists()
+        settings.defaults().layered(
+            "@pytest.mark.gymrec on test_x.py::test_y", {"update_baselines": True}
+        )

@@ -232,6 +232,8 @@ def test_bad_ini_value(pytester: pytest.Pytester) -> None:
         ("bounds=(500, 0)", "*test_m.py::test_m: bounds=(500, 0): bounds (500, 0) need lo < hi*"),
         ("alpha=0.9", "*test_m.py::test_m: alpha=0.9: alpha 0.9 must be in (0, 0.5]*"),
         ("10", "*test_m.py::test_m: takes keyword arguments only*"),
+        ("update_baselines=True", "*test_m.py::test_m: update_baselines=True belongs on the*"),
+        ("json='out.json'", "*test_m.py::test_m: json='out.json' covers the whole session*"),
     ],
 )
 def test_bad_marker(pytester: pytest.Pytester, marker: str, says: str) -> None:

@@ -117,6 +117,17 @@ def test_errors_name_the_source() -> None:
         base.layered("marker on t", {"bounds": (3, 1)})
 
 
+def test_session_wide_settings_are_refused_per_test() -> None:
+    base = settings.defaults()
+    with pytest.raises(GymrecUsageError, match=r"marker on t: json='x.json' covers the whole"):
+        base.layered("marker on t", {"json": "x.json"})
+    assert base.layered("marker on t", {"json": None}).json is None  # None means "not set"
+    signature = settings.marker_signature()
+    assert signature.startswith("gymrec(*, seeds=None, alpha=None, bounds=None, max_steps=None")
+    assert "json" not in signature
+    assert "update_baselines" not in signature
+
+
 def test_every_setting_has_flag_and_ini_names() -> None:
     for setting in settings.SETTINGS.values():
         assert setting.flag == "--gymrec-" + setting.name.replace("_", "-")

@@ -13,7 +13,7 @@ from .settings import Inconclusive, Settings
 
 if TYPE_CHECKING:
     from .artifacts import VideoFolder
-    from .episodes import EpisodeRecorder, Policy
+    from .episodes import EnvSource, EpisodeRecorder, Policy
     from .stats import Verdict
     from .video import LiveCapture
 
@@ -32,6 +32,8 @@ class TestRecord:
     video_folder: VideoFolder | None = None
     #: Envs filming episodes live (``video_trigger``); their videos are reported with the test.
     live_captures: list[LiveCapture] = dataclasses.field(default_factory=list)
+    #: Baseline files this test wrote: {"path": absolute path, "action": created/rewritten/...}.
+    baseline_files: list[dict[str, str]] = dataclasses.field(default_factory=list)
 
     def add_episode(self, episode: Episode) -> None:
         self.episodes.append(episode)
@@ -41,9 +43,6 @@ class TestRecord:
 
     def flag(self, episode: Episode, reason: str) -> None:
         self.flagged.append((episode, reason))
-
-    #: Baseline files this test wrote: {"path": absolute path, "action": created/rewritten/...}.
-    baseline_files: list[dict[str, str]] = dataclasses.field(default_factory=list)
 
     def note_baseline(self, path: str, action: str) -> None:
         self.baseline_files.append({"path": path, "action": action})
@@ -99,7 +98,7 @@ class Gymrec:
         evaluation is reproducible. ``env`` is an env id, an ``EnvSpec``, a zero-argument
         factory or a ``gymnasium.Env``; ``make_kwargs`` go to ``gym.make``.
         """
-        from .episodes import as_policy, env_spec_data, resolve_env, run_episodes
+        from .episodes import as_policy, resolve_env
 
         call = self._settings.layered(
             "gymrec.evaluate()", {"seeds": seeds, "max_steps": max_steps, "bounds": bounds}
@@ -112,18 +111,9 @@ class Gymrec:
             episodes.append(episode)
             self._record.add_episode(episode)
 
-        built = source.build()
-        recorder = self._recorder(built, source.label, source.factory, call.max_steps, keep)
-        try:
-            run_episodes(recorder, act, call.seeds, source.label)
-        finally:
-            if source.instance is None:
-                recorder.close()
+        spec = self._run(source, act, call.seeds, call.max_steps, keep)
         return EvalResult(
-            episodes,
-            env_label=source.label,
-            context=self._context(call),
-            env_spec=env_spec_data(built),
+            episodes, env_label=source.label, context=self._context(call), env_spec=spec
         )
 
     def make(
@@ -215,7 +205,7 @@ class Gymrec:
         """
         __tracebackhide__ = True
         from . import sequential, stats
-        from .episodes import as_policy, resolve_env, run_episodes
+        from .episodes import as_policy, resolve_env
 
         caller = "gymrec.assert_return()"
         call = self._settings.layered(
@@ -258,13 +248,7 @@ class Gymrec:
             if episode.error is None:
                 test.add(episode.return_, episode.seed)
 
-        built = source.build()
-        recorder = self._recorder(built, source.label, source.factory, call.max_steps, keep)
-        try:
-            run_episodes(recorder, act, test.seeds_to_run(order), source.label)
-        finally:
-            if source.instance is None:
-                recorder.close()
+        spec = self._run(source, act, test.seeds_to_run(order), call.max_steps, keep)
         context = self._context(call)
         verdict = test.verdict(
             stats.Subject(label=source.label, seeds=tuple(test.seeds), reproduce=self._reproduce),
@@ -272,7 +256,7 @@ class Gymrec:
         )
         self._record.add_verdict(verdict)
         verdict.enforce(inconclusive_fails=context.inconclusive_fails)
-        return EvalResult(episodes, env_label=source.label, context=context)
+        return EvalResult(episodes, env_label=source.label, context=context, env_spec=spec)
 
     def assert_no_regression(
         self,
@@ -300,13 +284,6 @@ class Gymrec:
                 f"{source} needs the test's file to place its baseline; it works inside a test "
                 "that uses the gymrec fixture"
             )
-        update_source = self._settings.source("update_baselines")
-        if self._settings.update_baselines and update_source.startswith("@pytest.mark"):
-            raise GymrecUsageError(
-                f"{update_source}: update_baselines=True belongs on the command line "
-                "(--gymrec-update-baselines) or in the ini file: in a committed marker it would "
-                "rewrite the baseline on every run, and the test could never fail"
-            )
         path = baseline.baseline_path(
             self._test_path, self._record.nodeid, baseline.check_name(name, source)
         )
@@ -328,6 +305,29 @@ class Gymrec:
         )
 
     # -- internals -----------------------------------------------------------------------------
+
+    def _run(
+        self,
+        source: EnvSource,
+        act: Policy,
+        seeds: Iterable[int],
+        max_steps: int,
+        keep: Callable[[Episode], None],
+    ) -> dict[str, Any] | None:
+        """Episodes on ``seeds``, each handed to ``keep``; the env's spec as plain data.
+
+        An env the fixture built is closed afterwards, one the user handed over is not.
+        """
+        from .episodes import env_spec_data, run_episodes
+
+        built = source.build()
+        recorder = self._recorder(built, source.label, source.factory, max_steps, keep)
+        try:
+            run_episodes(recorder, act, seeds, source.label)
+        finally:
+            if source.instance is None:
+                recorder.close()
+        return env_spec_data(built)
 
     def _track(
         self,

@@ -26,14 +26,10 @@ ITEM_SETTINGS_KEY = pytest.StashKey[gymrec_settings.Settings]()
 RECORD_KEY = pytest.StashKey["TestRecord"]()
 
 MARKER = (
-    "gymrec(*, seeds=None, alpha=None, bounds=None, max_steps=None, max_episodes=None, "
-    "beta=None, inconclusive=None, video=None, output=None, max_videos=None): settings for the "
-    "gymrec fixture in this test: seeds as N, 'A-B', '1,5,9' or an iterable of ints; alpha, "
-    "the flake-rate bound of verdicts; bounds=(lo, hi) of an episode's return; max_steps, "
-    "the guard against episodes that never end; max_episodes, the cap of a sequential "
-    "gymrec.assert_return(); beta, its miss-rate bound at the declared drop; inconclusive, "
-    "'warn' or 'fail' for verdicts the data could not decide; video, 'off', 'on' or "
-    "'retain-on-failure'; output, the folder for videos; max_videos, videos kept per test."
+    f"{gymrec_settings.marker_signature()}: settings of the gymrec fixture in this test, "
+    "with the meaning of the --gymrec-* options of the same names (see pytest --help); also "
+    "bounds=(lo, hi) of an episode's return and max_steps, the guard against episodes that "
+    "never end."
 )
 
 
@@ -123,6 +119,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             raise pytest.UsageError(str(exc)) from None
 
 
+def _settings_of(item: pytest.Item) -> gymrec_settings.Settings:
+    settings = item.stash.get(ITEM_SETTINGS_KEY, None)
+    if settings is None:  # an item collected by another plugin after our collection hook
+        settings = _marker_settings(item, item.config.stash[BASE_SETTINGS_KEY])
+    return settings
+
+
 def _reproduce(config: pytest.Config, nodeid: str) -> str:
     """The command line that reruns one test with the gymrec options of this run."""
     words = ["pytest", nodeid]
@@ -154,9 +157,7 @@ def gymrec(request: pytest.FixtureRequest) -> Generator[Gymrec, None, None]:
     from .fixture import Gymrec, TestRecord
 
     item = request.node
-    settings = item.stash.get(ITEM_SETTINGS_KEY, None)
-    if settings is None:  # an item collected by another plugin after our collection hook
-        settings = _marker_settings(item, request.config.stash[BASE_SETTINGS_KEY])
+    settings = _settings_of(item)
     record = TestRecord(nodeid=item.nodeid, video_folder=_video_folder(item, settings))
     item.stash[RECORD_KEY] = record
     fixture = Gymrec(settings, record, _reproduce(request.config, item.nodeid), test_path=item.path)
@@ -216,9 +217,7 @@ def pytest_configure_node(node: Any) -> None:
 
 def _attach_videos(item: pytest.Item, report: pytest.TestReport, record: TestRecord) -> str:
     """Film the episodes that explain this test's outcome; the text for its gymrec section."""
-    settings = item.stash.get(ITEM_SETTINGS_KEY, None)
-    if settings is None:
-        settings = _marker_settings(item, item.config.stash[BASE_SETTINGS_KEY])
+    settings = _settings_of(item)
     # An xfail test that failed as expected reports "skipped" with wasxfail; keep its videos.
     failed = report.failed or (report.skipped and hasattr(report, "wasxfail"))
     from . import failure_videos

@@ -293,6 +293,8 @@ class Setting:
     on_command_line: bool = True
     #: argparse action of the flag: "store" takes a value, "store_true" is a bare switch.
     action: str = "store"
+    #: Why a marker or a call may not set it (it is session-wide), or None when they may.
+    session_only: str | None = None
 
     @property
     def flag(self) -> str:
@@ -333,6 +335,8 @@ SETTINGS: dict[str, Setting] = {
             None,
             "write a JSON summary of every evaluated test (verdicts and episodes) to this file",
             metavar="PATH",
+            session_only="covers the whole session: set it on the command line "
+            "(--gymrec-json PATH) or in the ini file",
         ),
         Setting(
             "bounds",
@@ -411,6 +415,9 @@ SETTINGS: dict[str, Setting] = {
             "rewrite the stored baselines of assert_no_regression() from this run instead of "
             "comparing against them",
             action="store_true",
+            session_only="belongs on the command line (--gymrec-update-baselines) or in the ini "
+            "file: in a committed marker it would rewrite the baseline on every run, and the "
+            "test could never fail",
         ),
     )
 }
@@ -443,6 +450,9 @@ class Settings:
                 )
             if value is None:
                 continue
+            refusal = SETTINGS[name].session_only
+            if refusal is not None:
+                raise GymrecUsageError(f"{source}: {name}={value!r} {refusal}")
             values[name] = validate(name, value, source)
             sources[name] = source
         return Settings(values, sources)
@@ -454,6 +464,14 @@ def validate(name: str, value: object, source: str) -> Any:
         return SETTINGS[name].coerce(value)
     except ValueError as exc:
         raise GymrecUsageError(f"{source}: {name}={value!r}: {exc}") from None
+
+
+def marker_signature() -> str:
+    """``gymrec(*, seeds=None, ...)``: the keys a marker may set, for ``pytest --markers``."""
+    keys = ", ".join(
+        f"{name}=None" for name, setting in SETTINGS.items() if setting.session_only is None
+    )
+    return f"gymrec(*, {keys})"
 
 
 def defaults() -> Settings:
