@@ -13,7 +13,7 @@ Side by side in one run (interleaved and repeated where it is cheap enough), pri
    and pygame loaded, one frame rendered); and of ``RecordVideo`` on the 1,000-step episode.
    ffmpeg is a separate process: its own peak RSS is printed too.
 
-Needs moviepy for Gymnasium's RecordVideo (a benchmark-only extra: pip install moviepy).
+Needs moviepy for Gymnasium's RecordVideo: pip install -e ".[bench]".
 
 Reproduce: SDL_VIDEODRIVER=dummy python benchmarks/bench_video.py [--repeats N]
 """
@@ -299,7 +299,7 @@ def main() -> None:
         print(f"{name:<22}{rate:>10,.0f}{cpu_ms[name]:>30.2f}")
     print(f"{'(ffmpeg process)':<22}{'':>10}{cpu_ms['ffmpeg']:>30.2f}")
     ratio = throughput["replay + encode"] / throughput["render only"]
-    print(f"replay + encode / render only = {ratio:.2f} (target >= 0.8: {verdict(ratio >= 0.8)})")
+    print(f"replay + encode / render only = {ratio:.3f} (target >= 0.8: {verdict(ratio >= 0.8)})")
     print(
         "  (ffmpeg runs in parallel on another core: it keeps up while its CPU per frame is "
         "below the renderer's and a core is free)"

@@ -37,10 +37,10 @@ from .results import Episode
 DEFAULT_FPS = 30.0
 #: The encoder: H.264 in yuv420p (what browsers and QuickTime play), dimensions padded to even
 #: numbers (4:2:0 needs them), the index at the front of the file so a browser can start playing
-#: before the whole file arrives. "ultrafast" on one thread costs ffmpeg about 1.1 ms of CPU per
-#: 600x400 frame (veryfast: 1.9 ms) against 1.6 ms to render it, so on a 2-core machine ffmpeg
-#: keeps up on one core while the test renders on the other; files are about 2x larger than
-#: veryfast's (some 80 kB for a 500-step CartPole episode), which does not matter here.
+#: before the whole file arrives. "ultrafast" on one thread costs ffmpeg about 1.0-1.2 ms of CPU
+#: per 600x400 frame (veryfast: 1.9 ms) against 1.1-1.2 ms to render it, so on a 2-core machine
+#: ffmpeg keeps up on one core while the test renders on the other; files are about 2x larger
+#: than veryfast's (some 80 kB for a 500-step CartPole episode), which does not matter here.
 ENCODER_ARGS = (
     # Chroma subsampling by picking, not averaging, pixels: 15% less ffmpeg CPU per frame
     # (1.19 -> 1.01 ms measured), and no visible change on flat, rendered frames.
