@@ -58,11 +58,11 @@ def test_bad_seed_values_are_refused(value: object) -> None:
 @pytest.mark.parametrize("text", ["0", "0.6", "-0.1", "1", "nan", "abc"])
 def test_alpha_must_be_a_probability_up_to_one_half(text: str) -> None:
     with pytest.raises(ValueError, match="alpha"):
-        settings.parse_alpha(text)
+        settings.coerce_alpha(text)
 
 
 def test_alpha_accepts_usual_levels() -> None:
-    assert settings.parse_alpha("0.05") == 0.05
+    assert settings.coerce_alpha("0.05") == 0.05
     assert settings.coerce_alpha(0.5) == 0.5
     with pytest.raises(ValueError, match="not a number"):
         settings.coerce_alpha(True)
@@ -81,12 +81,12 @@ def test_bounds() -> None:
 
 
 def test_positive_int() -> None:
-    assert settings.parse_positive_int("12") == 12
+    assert settings.coerce_positive_int("12") == 12
     for bad in ("0", "-4"):
         with pytest.raises(ValueError, match="must be a whole number >= 1"):
-            settings.parse_positive_int(bad)
+            settings.coerce_positive_int(bad)
     with pytest.raises(ValueError, match="'x' is not a whole number"):
-        settings.parse_positive_int("x")
+        settings.coerce_positive_int("x")
     with pytest.raises(ValueError, match="must be a whole number >= 1"):
         settings.coerce_positive_int(2.5)
 

@@ -31,7 +31,7 @@ from .stats import POWER, FloatArray, Mode, Outcome, Subject, Verdict
 #: Bootstrap resamples for "how many episodes would see this drop" under betting.
 FEASIBILITY_RESAMPLES = 256
 #: Largest episode count a feasibility search reports exactly.
-FEASIBILITY_LIMIT = 1 << 16
+FEASIBILITY_LIMIT = stats.EPISODE_SEARCH_LIMIT
 
 
 def _head(outcome: Outcome) -> str:
@@ -44,24 +44,6 @@ def _line(value: object, name: str, caller: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise GymrecUsageError(f"{caller}: {name}={value!r} must be a finite number")
     return float(value)
-
-
-def _smallest_n(fails_at: Callable[[int], bool]) -> int | None:
-    """Smallest episode count at which the worst possible data fails a check (the rule itself
-    decides, so the count named in a message is one the check really reacts to)."""
-    n = 1
-    while not fails_at(n):
-        n *= 2
-        if n > FEASIBILITY_LIMIT:
-            return None
-    low = n // 2
-    while n - low > 1:
-        middle = (low + n) // 2
-        if fails_at(middle):
-            n = middle
-        else:
-            low = middle
-    return n
 
 
 # --------------------------------------------------------------------------------------------
@@ -197,7 +179,7 @@ def check_success_rate(
                 f"is caught with {POWER:.0%} probability at n={n}; smaller drops may pass"
             )
         else:
-            needed = _smallest_n(lambda n: bool(rate_fails(0, n, rate, alpha)))
+            needed = stats.smallest_n(lambda n: bool(rate_fails(0, n, rate, alpha)))
             more = f"; at least {needed} episodes are needed" if needed is not None else ""
             report += f"\nblind: with n={n} not even zero successes would fail this check{more}"
     cautions: list[str] = []
@@ -368,7 +350,7 @@ def check_quantile(
                     f"({fmt(100 * allowed)}% allowed); fewer may pass"
                 )
             else:
-                needed_n = _smallest_n(
+                needed_n = stats.smallest_n(
                     functools.partial(_all_bad_fails, q=side_q, alpha=side_alpha)
                 )
                 report += (
@@ -470,19 +452,7 @@ def mean_episodes_needed(
         rng = stats.rng_for(f"{rng_key}/feasibility/{n}")
         return _betting_power(array, line, drop, bounds, alpha, n, rng) >= POWER
 
-    n = 2
-    while not caught(n):
-        n *= 2
-        if n > FEASIBILITY_LIMIT:
-            return None
-    low = n // 2
-    while n - low > 1:
-        middle = (low + n) // 2
-        if caught(middle):
-            n = middle
-        else:
-            low = middle
-    return n
+    return stats.smallest_n(caught, start=2)
 
 
 def _cannot_see(

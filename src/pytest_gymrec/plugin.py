@@ -36,7 +36,7 @@ MARKER = (
 def _argparse_type(setting: gymrec_settings.Setting) -> Callable[[str], Any]:
     def parse(text: str) -> Any:
         try:
-            return setting.parse(text)
+            return setting.coerce(text)
         except ValueError as exc:
             raise argparse.ArgumentTypeError(f"{exc} (in {setting.flag} {text})") from None
 

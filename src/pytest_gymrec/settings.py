@@ -79,26 +79,52 @@ def coerce_seeds(value: object) -> tuple[int, ...]:
     return _unique(seeds)
 
 
-def parse_alpha(text: str) -> float:
-    try:
-        alpha = float(text)
-    except ValueError:
-        raise ValueError(f"alpha {text!r} is not a number") from None
-    return coerce_alpha(alpha)
+def _level(value: object, name: str, meaning: str) -> float:
+    """A probability bound in (0, 0.5] from text or a number; ``meaning`` says what it bounds."""
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            raise ValueError(f"{name} {value!r} is not a number") from None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} {value!r} is not a number")
+    level = float(value)
+    if not (0.0 < level <= 0.5):
+        raise ValueError(f"{name} {level!r} must be in (0, 0.5]: {meaning}")
+    return level
 
 
 def coerce_alpha(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (numbers.Real, str)):
-        raise ValueError(f"alpha {value!r} is not a number")
+    return _level(value, "alpha", "it bounds the false-failure rate (typical: 0.01 or 0.05)")
+
+
+def coerce_beta(value: object) -> float:
+    return _level(
+        value,
+        "beta",
+        "it bounds the rate at which a sequential test passes an agent that dropped by the "
+        "tolerance (typical: 0.1 or 0.05)",
+    )
+
+
+def _whole(value: object, minimum: int, hint: str = "") -> int:
+    """A whole number >= ``minimum`` from text or an int."""
     if isinstance(value, str):
-        return parse_alpha(value)
-    alpha = float(value)
-    if not (0.0 < alpha <= 0.5):
-        raise ValueError(
-            f"alpha {value!r} must be in (0, 0.5]: it bounds the false-failure rate "
-            "(typical: 0.01 or 0.05)"
-        )
-    return alpha
+        try:
+            value = int(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a whole number") from None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) < minimum:
+        raise ValueError(f"{value!r} must be a whole number >= {minimum}{hint}")
+    return int(value)
+
+
+def coerce_positive_int(value: object) -> int:
+    return _whole(value, 1)
+
+
+def coerce_max_videos(value: object) -> int:
+    return _whole(value, 0, " (0 films no episode)")
 
 
 def coerce_bounds(value: object) -> tuple[float, float] | None:
@@ -119,36 +145,22 @@ def coerce_bounds(value: object) -> tuple[float, float] | None:
     return lo, hi
 
 
-def parse_bounds(text: str) -> tuple[float, float] | None:
-    return coerce_bounds(text)
-
-
-def parse_path(text: str) -> str:
-    if not text.strip():
-        raise ValueError("the path is empty")
+def _path(value: object, what: str, example: str) -> str:
+    """A file or folder path (a str or os.PathLike), not empty."""
+    if not isinstance(value, (str, os.PathLike)):
+        raise ValueError(f"{value!r} is not a path (a str or os.PathLike)")
+    text = str(os.fspath(value)).strip()
+    if not text:
+        raise ValueError(f"the {what} is empty; give one such as {example}")
     return text
 
 
-def coerce_path(value: object) -> str:
-    if not isinstance(value, (str, os.PathLike)):
-        raise ValueError(f"{value!r} is not a path")
-    return parse_path(os.fspath(value))
+def coerce_json_path(value: object) -> str:
+    return _path(value, "JSON summary's path", "gymrec.json")
 
 
-def parse_positive_int(text: str) -> int:
-    try:
-        number = int(text)
-    except ValueError:
-        raise ValueError(f"{text!r} is not a whole number") from None
-    return coerce_positive_int(number)
-
-
-def coerce_positive_int(value: object) -> int:
-    if isinstance(value, str):
-        return parse_positive_int(value)
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) < 1:
-        raise ValueError(f"{value!r} must be a whole number >= 1")
-    return int(value)
+def coerce_output(value: object) -> str:
+    return _path(value, "output folder", "gymrec-results")
 
 
 class VideoMode(enum.Enum):
@@ -159,80 +171,24 @@ class VideoMode(enum.Enum):
     RETAIN_ON_FAILURE = "retain-on-failure"
 
 
-def parse_video_mode(text: str) -> VideoMode:
-    try:
-        return VideoMode(text.strip().lower())
-    except ValueError:
-        choices = ", ".join(mode.value for mode in VideoMode)
-        raise ValueError(f"video mode {text!r} is not one of: {choices}") from None
-
-
 def coerce_video_mode(value: object) -> VideoMode:
     if isinstance(value, VideoMode):
         return value
     if isinstance(value, bool):  # video=False / video=True read naturally in a marker
         return VideoMode.ON if value else VideoMode.OFF
     if isinstance(value, str):
-        return parse_video_mode(value)
-    raise ValueError(f"video {value!r} must be 'off', 'on' or 'retain-on-failure' (or a VideoMode)")
+        try:
+            return VideoMode(value.strip().lower())
+        except ValueError:
+            pass
+    choices = ", ".join(mode.value for mode in VideoMode)
+    raise ValueError(f"video mode {value!r} is not one of: {choices}")
 
 
-def parse_output(text: str) -> str:
-    text = text.strip()
-    if not text:
-        raise ValueError("the output folder is empty; give a folder such as gymrec-results")
-    return text
-
-
-def coerce_output(value: object) -> str:
-    if isinstance(value, (str, os.PathLike)):
-        return parse_output(str(os.fspath(value)))
-    raise ValueError(f"output {value!r} must be a folder path (a str or os.PathLike)")
-
-
-def parse_max_videos(text: str) -> int:
-    try:
-        number = int(text)
-    except ValueError:
-        raise ValueError(f"{text!r} is not a whole number") from None
-    return coerce_max_videos(number)
-
-
-def coerce_max_videos(value: object) -> int:
-    if isinstance(value, str):
-        return parse_max_videos(value)
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) < 0:
-        raise ValueError(f"{value!r} must be a whole number >= 0 (0 films no episode)")
-    return int(value)
-
-
-def parse_beta(text: str) -> float:
-    try:
-        beta = float(text)
-    except ValueError:
-        raise ValueError(f"beta {text!r} is not a number") from None
-    return coerce_beta(beta)
-
-
-def coerce_beta(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (numbers.Real, str)):
-        raise ValueError(f"beta {value!r} is not a number")
-    if isinstance(value, str):
-        return parse_beta(value)
-    beta = float(value)
-    if not (0.0 < beta <= 0.5):
-        raise ValueError(
-            f"beta {value!r} must be in (0, 0.5]: it bounds the rate at which a sequential "
-            "test passes an agent that dropped by the tolerance (typical: 0.1 or 0.05)"
-        )
-    return beta
-
-
-#: Default miss rate of a sequential test at the declared drop (power 90%). See DESIGN.md 3
-#: and notes/seq-README-section.md: a missed regression is tested again on the next CI run
-#: (missed k runs in a row with probability at most 0.1**k), while a flake costs trust at once,
-#: hence beta above alpha; and the pass threshold 1/beta = 10 lets a clearly good agent stop
-#: after few episodes.
+#: Default miss rate of a sequential test at the declared drop (power 90%): a missed regression
+#: is tested again on the next CI run (missed k runs in a row with probability at most 0.1**k),
+#: while a flake costs trust at once, hence beta above alpha; and the pass threshold 1/beta = 10
+#: lets a clearly good agent stop after few episodes.
 DEFAULT_BETA = 0.1
 #: Default episode cap of a sequential test (an agent between its two lines may need many).
 DEFAULT_MAX_EPISODES = 500
@@ -245,10 +201,6 @@ class Inconclusive(str, enum.Enum):
     WARN = "warn"
     #: Fail, as a regression would.
     FAIL = "fail"
-
-
-def parse_inconclusive(text: str) -> Inconclusive:
-    return coerce_inconclusive(text)
 
 
 def coerce_inconclusive(value: object) -> Inconclusive:
@@ -281,10 +233,10 @@ def coerce_switch(value: object) -> bool:
 
 @dataclasses.dataclass(frozen=True)
 class Setting:
-    """One setting: how to read it from text and from a Python value, and its default."""
+    """One setting: how to read it (from command-line or ini text, or a marker's or call's
+    Python value: one converter takes both), and its default."""
 
     name: str
-    parse: Callable[[str], Any]
     coerce: Callable[[object], Any]
     default: Any
     help: str
@@ -314,7 +266,6 @@ SETTINGS: dict[str, Setting] = {
     for setting in (
         Setting(
             "seeds",
-            parse_seeds,
             coerce_seeds,
             DEFAULT_SEEDS,
             "env seeds, one episode each: N (0..N-1), A-B, or 1,5,9 (default: 10)",
@@ -322,7 +273,6 @@ SETTINGS: dict[str, Setting] = {
         ),
         Setting(
             "alpha",
-            parse_alpha,
             coerce_alpha,
             0.01,
             "bound on the false-failure (flake) rate of each verdict, in (0, 0.5] (default: 0.01)",
@@ -330,8 +280,7 @@ SETTINGS: dict[str, Setting] = {
         ),
         Setting(
             "json",
-            parse_path,
-            coerce_path,
+            coerce_json_path,
             None,
             "write a JSON summary of every evaluated test (verdicts and episodes) to this file",
             metavar="PATH",
@@ -340,7 +289,6 @@ SETTINGS: dict[str, Setting] = {
         ),
         Setting(
             "bounds",
-            parse_bounds,
             coerce_bounds,
             None,
             "known (lo, hi) bounds of an episode's return; enables betting confidence sequences",
@@ -348,7 +296,6 @@ SETTINGS: dict[str, Setting] = {
         ),
         Setting(
             "max_steps",
-            parse_positive_int,
             coerce_positive_int,
             DEFAULT_MAX_STEPS,
             "steps after which an episode that has not ended is an error",
@@ -356,7 +303,6 @@ SETTINGS: dict[str, Setting] = {
         ),
         Setting(
             "video",
-            parse_video_mode,
             coerce_video_mode,
             VideoMode.RETAIN_ON_FAILURE,
             "failure videos: off, on (every test using gymrec), or retain-on-failure "
@@ -365,7 +311,6 @@ SETTINGS: dict[str, Setting] = {
         ),
         Setting(
             "output",
-            parse_output,
             coerce_output,
             "gymrec-results",
             "folder for videos, one subfolder per test (default: gymrec-results)",
@@ -373,7 +318,6 @@ SETTINGS: dict[str, Setting] = {
         ),
         Setting(
             "max_videos",
-            parse_max_videos,
             coerce_max_videos,
             3,
             "videos kept per failing test: episodes that raised, flagged episodes, then the "
@@ -382,7 +326,6 @@ SETTINGS: dict[str, Setting] = {
         ),
         Setting(
             "max_episodes",
-            parse_positive_int,
             coerce_positive_int,
             DEFAULT_MAX_EPISODES,
             "most episodes a sequential gymrec.assert_return() runs before it gives up as "
@@ -391,7 +334,6 @@ SETTINGS: dict[str, Setting] = {
         ),
         Setting(
             "beta",
-            parse_beta,
             coerce_beta,
             DEFAULT_BETA,
             "bound on the rate at which a sequential test passes an agent that dropped by its "
@@ -400,7 +342,6 @@ SETTINGS: dict[str, Setting] = {
         ),
         Setting(
             "inconclusive",
-            parse_inconclusive,
             coerce_inconclusive,
             Inconclusive.WARN,
             "what an inconclusive verdict does: 'warn' (pass with a GymrecInconclusive "
@@ -409,7 +350,6 @@ SETTINGS: dict[str, Setting] = {
         ),
         Setting(
             "update_baselines",
-            parse_switch,
             coerce_switch,
             False,
             "rewrite the stored baselines of assert_no_regression() from this run instead of "
@@ -489,7 +429,7 @@ def from_text(
     for name, text in raw.items():
         setting = SETTINGS[name]
         try:
-            values[name] = setting.parse(text)
+            values[name] = setting.coerce(text)
         except ValueError as exc:
             raise GymrecUsageError(f"{source_of(setting)} = {text!r}: {exc}") from None
         sources[name] = source_of(setting)

@@ -20,7 +20,7 @@ import enum
 import hashlib
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -350,6 +350,29 @@ def detectable_drop(side: _Side, rng: np.random.Generator) -> float | None:
     return high
 
 
+#: Largest episode count any "how many episodes would it take" search considers.
+EPISODE_SEARCH_LIMIT = 1 << 16
+
+
+def smallest_n(enough: Callable[[int], bool], start: int = 1) -> int | None:
+    """Smallest n >= ``start`` for which ``enough(n)`` holds, for an ``enough`` that stays true
+    once true: doubling finds a sufficient n, bisection walks back to the smallest. None when
+    no n up to EPISODE_SEARCH_LIMIT is enough."""
+    n = start
+    while not enough(n):
+        n *= 2
+        if n > EPISODE_SEARCH_LIMIT:
+            return None
+    low = max(start - 1, n // 2)
+    while n - low > 1:
+        middle = (low + n) // 2
+        if enough(middle):
+            n = middle
+        else:
+            low = middle
+    return n
+
+
 def episodes_needed(line: float, bounds: tuple[float, float], alpha: float) -> int | None:
     """Fewest episodes after which returns all at the lower bound would fail ``mean >= line``.
 
@@ -360,22 +383,12 @@ def episodes_needed(line: float, bounds: tuple[float, float], alpha: float) -> i
     if m <= 0:
         return None
     threshold = math.log(1 / alpha)
-    n = 1
-    while n <= 1 << 20:
+
+    def all_worst_fails(n: int) -> bool:
         x = np.zeros(n)
-        if evidence_below(x, predictable_bets(x, alpha), m) >= threshold:
-            # Doubling found a sufficient n; walk back down to the smallest one.
-            low = n // 2
-            while n - low > 1:
-                middle = (low + n) // 2
-                x = np.zeros(middle)
-                if evidence_below(x, predictable_bets(x, alpha), m) >= threshold:
-                    n = middle
-                else:
-                    low = middle
-            return n
-        n *= 2
-    return None
+        return bool(evidence_below(x, predictable_bets(x, alpha), m) >= threshold)
+
+    return smallest_n(all_worst_fails)
 
 
 def _check_values(
