@@ -73,7 +73,7 @@ def test_t_verdict_is_the_scipy_one_sided_test() -> None:
 def test_t_detectable_drop_has_the_stated_power() -> None:
     """At the stated drop, the noncentral t gives 80% power; check it by simulation."""
     values = np.random.default_rng(3).normal(0, 10, size=30)
-    side = stats._Side(values, 0.0, None, 0.01)
+    side = stats.Side(values, 0.0, None, 0.01)
     drop = stats.detectable_drop(side, stats.rng_for("x"))
     assert drop is not None
     rng = np.random.default_rng(4)

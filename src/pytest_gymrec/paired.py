@@ -42,7 +42,7 @@ from .formatting import fmt, format_seeds
 from .results import Episode, EvalResult
 
 # stats keeps its one-sided building blocks private; this module is their one other user.
-from .stats import _Side, _t_cautions
+from .stats import Side, t_cautions
 
 if TYPE_CHECKING:
     from .fixture import TestRecord
@@ -118,11 +118,11 @@ def blind_below(diff_bounds: tuple[float, float] | None, alpha: float) -> int | 
     return stats.episodes_needed(0.0, diff_bounds, alpha)
 
 
-def _side(shifted: FloatArray, diff_bounds: tuple[float, float] | None, alpha: float) -> _Side:
-    return _Side(shifted, 0.0, diff_bounds, alpha)
+def _side(shifted: FloatArray, diff_bounds: tuple[float, float] | None, alpha: float) -> Side:
+    return Side(shifted, 0.0, diff_bounds, alpha)
 
 
-def _shifted_bounds(side: _Side) -> tuple[float, float]:
+def _shifted_bounds(side: Side) -> tuple[float, float]:
     """One-sided (lower, upper) bounds on mean(new - r * baseline), each at level alpha."""
     values, alpha = side.values, side.alpha
     if side.bounds is not None:
@@ -285,7 +285,7 @@ def compare(
     low, high = shifted_low - margin, shifted_high - margin
     drop = None if identical else stats.detectable_drop(side, rng)
     cautions = (
-        _t_cautions(differences, "return difference") if bounds is None and not identical else []
+        t_cautions(differences, "return difference") if bounds is None and not identical else []
     )
     needed = blind_below(diff_bounds, alpha)
     if needed is None or n < needed:
@@ -354,7 +354,7 @@ def _message(
     low: float,
     high: float,
     identical: bool,
-    side: _Side,
+    side: Side,
     drop: float | None,
     most_regressed: tuple[tuple[int, float, float], ...],
     cautions: list[str],

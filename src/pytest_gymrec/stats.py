@@ -241,14 +241,20 @@ def betting_lower_bound(
 
 
 @dataclasses.dataclass(frozen=True)
-class _Side:
+class Side:
+    """One one-sided question, "is the mean of ``values`` at least ``line``?", at level alpha.
+
+    ``at_most`` checks reflect their data (v -> -v) into this form; paired comparisons ask it of
+    per-seed differences.
+    """
+
     values: FloatArray
     line: float
     bounds: tuple[float, float] | None
     alpha: float
 
 
-def _scaled(side: _Side) -> tuple[FloatArray, float]:
+def _scaled(side: Side) -> tuple[FloatArray, float]:
     assert side.bounds is not None
     lo, hi = side.bounds
     return (side.values - lo) / (hi - lo), (side.line - lo) / (hi - lo)
@@ -259,7 +265,7 @@ def _unscale(value: float, bounds: tuple[float, float]) -> float:
     return lo + value * (hi - lo)
 
 
-def _bounds_of(side: _Side) -> tuple[float, float]:
+def _bounds_of(side: Side) -> tuple[float, float]:
     """One-sided (lower, upper) confidence bounds on the mean, each at level alpha."""
     values, alpha = side.values, side.alpha
     if side.bounds is not None:
@@ -276,7 +282,7 @@ def _bounds_of(side: _Side) -> tuple[float, float]:
     return mean - half, mean + half
 
 
-def _evidence_of_drop(side: _Side) -> bool:
+def _evidence_of_drop(side: Side) -> bool:
     """True when the data shows, at level alpha, that the mean is below the line."""
     if side.bounds is not None:
         x, m = _scaled(side)
@@ -286,7 +292,7 @@ def _evidence_of_drop(side: _Side) -> bool:
     return side.values.size >= 2 and _bounds_of(side)[1] < side.line
 
 
-def _evidence_of_clearing(side: _Side) -> bool:
+def _evidence_of_clearing(side: Side) -> bool:
     """True when the data shows, at level alpha, that the mean is at least the line."""
     if side.bounds is not None:
         x, m = _scaled(side)
@@ -295,7 +301,7 @@ def _evidence_of_clearing(side: _Side) -> bool:
     return side.values.size >= 2 and _bounds_of(side)[0] >= side.line
 
 
-def detectable_drop(side: _Side, rng: np.random.Generator) -> float | None:
+def detectable_drop(side: Side, rng: np.random.Generator) -> float | None:
     """Smallest drop d below the line that n episodes catch with probability POWER.
 
     With bounds: returns spread like the observed ones (resampled, shifted to mean line - d,
@@ -425,7 +431,7 @@ def _check_values(
     return array
 
 
-def _t_cautions(values: FloatArray, quantity: str) -> list[str]:
+def t_cautions(values: FloatArray, quantity: str) -> list[str]:
     n = values.size
     cautions = []
     if n < T_MIN_EPISODES:
@@ -511,7 +517,7 @@ def check_mean(
             if bounds is None
             else (min(sign * bounds[0], sign * bounds[1]), max(sign * bounds[0], sign * bounds[1]))
         )
-        side = _Side(sign * array, sign * line, reflected_bounds, side_alpha)
+        side = Side(sign * array, sign * line, reflected_bounds, side_alpha)
         outcome = _decide(side, mode)
         drop = detectable_drop(side, rng) if mode is Mode.NO_REGRESSION else None
         outcomes.append(outcome)
@@ -525,8 +531,8 @@ def check_mean(
     else:
         outcome = Outcome.PASS
 
-    low, high = _bounds_of(_Side(array, 0.0, bounds, side_alpha))
-    cautions = _t_cautions(array, quantity) if bounds is None else []
+    low, high = _bounds_of(Side(array, 0.0, bounds, side_alpha))
+    cautions = t_cautions(array, quantity) if bounds is None else []
     check = " and ".join(
         f"mean {quantity} {'>=' if direction == 'above' else '<='} {fmt(line)}"
         for direction, line in lines
@@ -565,7 +571,7 @@ def check_mean(
     )
 
 
-def _decide(side: _Side, mode: Mode) -> Outcome:
+def _decide(side: Side, mode: Mode) -> Outcome:
     if side.bounds is None and side.values.size < 2:
         return Outcome.INCONCLUSIVE
     if mode is Mode.CERTIFY:
@@ -574,7 +580,7 @@ def _decide(side: _Side, mode: Mode) -> Outcome:
 
 
 def _explain(
-    side: _Side,
+    side: Side,
     direction: str,
     line: float,
     mode: Mode,
