@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 class TestRecord:
     """Everything one test produced, read by the report hooks."""
 
+    __test__ = False  # not a test class, whatever its name says (pytest would try to collect it)
+
     nodeid: str
     episodes: list[Episode] = dataclasses.field(default_factory=list)
     verdicts: list[Verdict] = dataclasses.field(default_factory=list)

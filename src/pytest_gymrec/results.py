@@ -158,9 +158,7 @@ class EvalResult:
             if bounds is not None
             else (context.bounds, context.bounds_source)
         )
-        resolved_alpha = (
-            settings.validate("alpha", alpha, source) if alpha is not None else context.alpha
-        )
+        resolved_alpha = self._alpha(alpha, source)
         resolved_mode = stats.Mode.parse(mode, source)
         relative = sequential.check_tolerance(tolerance, source) if tolerance is not None else None
         verdict = stats.check_mean(

@@ -1,0 +1,127 @@
+"""What reports show, built from a TestRecord without running pytest."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from pytest_gymrec import reporting, stats
+from pytest_gymrec.fixture import TestRecord
+from pytest_gymrec.formatting import fmt
+from pytest_gymrec.results import Episode
+
+
+def episode(seed: int | None, return_: float, **kw: object) -> Episode:
+    return Episode(
+        seed=seed,
+        return_=return_,
+        length=int(return_),
+        wall_time=0.5,
+        terminated=return_ < 500,
+        truncated=return_ >= 500,
+        env_label="CartPole-v1",
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def verdict(values: list[float], at_least: float) -> stats.Verdict:
+    return stats.check_mean(
+        np.asarray(values),
+        at_least=at_least,
+        at_most=None,
+        alpha=0.01,
+        bounds=(0.0, 500.0),
+        mode=stats.Mode.NO_REGRESSION,
+        rng=stats.rng_for("t"),
+        subject=stats.Subject("CartPole-v1", tuple(range(len(values)))),
+    )
+
+
+def record_with(episodes: list[Episode], verdicts: list[stats.Verdict]) -> TestRecord:
+    record = TestRecord(nodeid="tests/test_agent.py::test_holds")
+    for item in episodes:
+        record.add_episode(item)
+    for item in verdicts:
+        record.add_verdict(item)
+    return record
+
+
+def test_section_lists_verdicts_crashes_and_the_lowest_returns() -> None:
+    episodes = [episode(seed, float(500 - 40 * seed)) for seed in range(8)]
+    episodes.append(episode(8, 3.0, error="ValueError: bad obs"))
+    failed = verdict([e.return_ for e in episodes], 475)
+    text = reporting.section_text(record_with(episodes, [failed]))
+    lines = text.splitlines()
+    assert lines[0].startswith("FAIL: CartPole-v1: mean return >= 475; mean ")
+    assert "over 9 episodes, interval [" in lines[0]
+    assert "(betting confidence sequence, bounds (0, 500), alpha=0.01)" in lines[0]
+    assert "9 episodes recorded in this test (seeds 0-8), mean return 320.33" in text
+    assert "  seed 8: raised after 3 steps: ValueError: bad obs" in lines
+    listing = lines[lines.index("lowest returns:") + 1 :]
+    # The crashed episode is listed as crashed, not among the lowest returns; five are shown.
+    assert [line.split(":")[0].strip() for line in listing] == [
+        "seed 7",
+        "seed 6",
+        "seed 5",
+        "seed 4",
+        "seed 3",
+    ]
+    assert listing[0] == "  seed 7: return 220, 220 steps, terminated (CartPole-v1)"
+
+
+def test_section_without_verdicts_lists_episodes() -> None:
+    """A test that failed on the user's own assert still shows what ran."""
+    text = reporting.section_text(record_with([episode(None, 500.0)], []))
+    assert text.splitlines() == [
+        "1 episode recorded in this test (seeds 1 unseeded), mean return 500",
+        "lowest returns:",
+        "  seed None: return 500, 500 steps, truncated (CartPole-v1)",
+    ]
+
+
+def test_junit_properties_one_set_per_verdict() -> None:
+    one = verdict([500.0] * 20, 475)
+    properties = dict(reporting.junit_properties(record_with([], [one])))
+    assert properties["gymrec.verdict"] == "pass"
+    assert properties["gymrec.check"] == "CartPole-v1: mean return >= 475"
+    assert properties["gymrec.episodes"] == 20
+    assert properties["gymrec.mean"] == 500.0
+    assert properties["gymrec.interval"] == f"[{fmt(one.low)}, 500]"
+    assert 0 < one.low < 475
+    assert properties["gymrec.alpha"] == 0.01
+    two = reporting.junit_properties(record_with([], [one, verdict([10.0] * 20, 475)]))
+    names = [name for name, _ in two]
+    assert "gymrec[0].verdict" in names
+    assert dict(two)["gymrec[1].verdict"] == "fail"
+    assert not any(name.startswith("gymrec.") for name in names)
+
+
+def test_report_data_survives_json() -> None:
+    """xdist moves report attributes between processes as JSON."""
+    record = record_with([episode(1, 20.0)], [verdict([20.0] * 12, 475)])
+    record.note_baseline("/x/gymrec_baselines/t.json", "created")
+    data = reporting.report_data(record)
+    assert json.loads(json.dumps(data)) == data
+    assert data["episodes"][0]["return"] == 20.0
+    assert data["verdicts"][0]["outcome"] == "fail"
+    assert data["baselines"] == [{"path": "/x/gymrec_baselines/t.json", "action": "created"}]
+
+
+def test_summary_table_is_aligned_and_json_summary_sorted() -> None:
+    entries = [
+        reporting.report_data(record_with([], [verdict([500.0] * 20, 475)])),
+        {**reporting.report_data(record_with([], [verdict([9.0] * 10, 475)])), "nodeid": "a::b"},
+    ]
+    lines = reporting.table(reporting.summary_rows(entries))
+    assert lines[0].split() == ["test", "env", "episodes", "mean", "interval", "verdict"]
+    starts = [line.index("CartPole-v1") for line in lines[1:]]
+    assert len(set(starts)) == 1  # the env column lines up
+    assert lines[1].startswith("tests/test_agent.py::test_holds")
+    assert lines[2].endswith("fail (mean return >= 475)")
+    document = reporting.json_summary(entries)
+    assert document["schema"] == reporting.JSON_SCHEMA
+    assert [entry["nodeid"] for entry in document["tests"]] == [
+        "a::b",
+        "tests/test_agent.py::test_holds",
+    ]
