@@ -133,3 +133,71 @@ def test_every_setting_has_flag_and_ini_names() -> None:
         assert setting.flag == "--gymrec-" + setting.name.replace("_", "-")
         assert setting.ini_name == "gymrec_" + setting.name
         assert setting.help
+
+
+def test_video_mode() -> None:
+    video = settings.SETTINGS["video"].coerce
+    assert video("Retain-On-Failure") is settings.VideoMode.RETAIN_ON_FAILURE
+    assert video(" off ") is settings.VideoMode.OFF
+    assert video(True) is settings.VideoMode.ON  # video=True reads naturally in a marker
+    assert video(False) is settings.VideoMode.OFF
+    assert video(settings.VideoMode.ON) is settings.VideoMode.ON
+    for bad in ("always", 1, None):
+        with pytest.raises(ValueError, match="is not one of: off, on, retain-on-failure"):
+            video(bad)
+
+
+def test_paths_say_which_path_is_empty() -> None:
+    from pathlib import Path
+
+    output = settings.SETTINGS["output"].coerce
+    json_path = settings.SETTINGS["json"].coerce
+    assert output(Path("videos") / "run-1") == str(Path("videos") / "run-1")
+    assert json_path(" out.json ") == "out.json"
+    with pytest.raises(ValueError, match="the output folder is empty; give one such as gymrec"):
+        output("  ")
+    with pytest.raises(ValueError, match="the JSON summary's path is empty"):
+        json_path("")
+    with pytest.raises(ValueError, match="3 is not a path"):
+        output(3)
+
+
+def test_whole_numbers_and_levels() -> None:
+    max_videos = settings.SETTINGS["max_videos"].coerce
+    assert max_videos("0") == 0  # no videos at all is a valid choice
+    with pytest.raises(ValueError, match=r"-1 must be a whole number >= 0 \(0 films no episode\)"):
+        max_videos(-1)
+    max_episodes = settings.SETTINGS["max_episodes"].coerce
+    assert max_episodes("400") == 400
+    with pytest.raises(ValueError, match="must be a whole number >= 1"):
+        max_episodes(0)
+    beta = settings.SETTINGS["beta"].coerce
+    assert beta("0.1") == 0.1
+    with pytest.raises(ValueError, match=r"beta 0\.6 must be in \(0, 0\.5\]: it bounds the rate"):
+        beta(0.6)
+    with pytest.raises(ValueError, match="beta 'x' is not a number"):
+        beta("x")
+
+
+def test_inconclusive_choice() -> None:
+    inconclusive = settings.SETTINGS["inconclusive"].coerce
+    assert inconclusive("FAIL") is settings.Inconclusive.FAIL
+    assert inconclusive(settings.Inconclusive.WARN) is settings.Inconclusive.WARN
+    with pytest.raises(ValueError, match="inconclusive 'maybe' must be 'warn' or 'fail'"):
+        inconclusive("maybe")
+
+
+def test_text_and_values_convert_alike() -> None:
+    """One converter serves the command line (text) and markers (values): same results."""
+    pairs = {
+        "seeds": ("3", 3),
+        "alpha": ("0.05", 0.05),
+        "bounds": ("0,500", (0, 500)),
+        "max_steps": ("7", 7),
+        "video": ("on", True),
+        "max_videos": ("2", 2),
+        "update_baselines": ("true", True),
+    }
+    for name, (text, value) in pairs.items():
+        convert = settings.SETTINGS[name].coerce
+        assert convert(text) == convert(value), name
