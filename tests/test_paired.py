@@ -379,11 +379,14 @@ def test_too_few_seeds_for_betting_warns_that_it_cannot_fail() -> None:
     assert verdict.outcome is stats.Outcome.PASS  # blind: not even a total collapse is caught
     assert any("cannot fail" in caution for caution in verdict.cautions)
     assert "blind:" in verdict.message
+    assert verdict.blind
     needed = paired.blind_below(paired.difference_bounds(CARTPOLE, 0.95), 0.01)
     assert needed is not None
     base = {seed: 500.0 for seed in range(needed)}
     new = {seed: 0.0 for seed in range(needed)}
-    assert compare(base, new).verdict.outcome is stats.Outcome.FAIL
+    enough = compare(base, new).verdict
+    assert enough.outcome is stats.Outcome.FAIL
+    assert not enough.blind
 
 
 def test_paired_t_cautions_about_ties() -> None:

@@ -48,14 +48,14 @@ def test_pass_and_fail_with_a_report(pytester: pytest.Pytester, run_pytest: Run)
             "FAIL: CartPole-v1: mean return >= 475; mean * over 10 episodes*",
             "10 episodes recorded in this test (seeds 0-9), mean return *",
             "*= gymrec verdicts =*",
-            "test * env * episodes * mean * interval * verdict",
+            "test * env * episodes * mean * interval * verdict * detects",
         ]
     )
     # The summary table lists both tests, whichever process ran them.
     result.stdout.fnmatch_lines_random(
         [
-            "test_agent.py::test_holds*CartPole-v1*20*500*pass (mean return >= 475)",
-            "test_agent.py::test_broken*CartPole-v1*10*fail (mean return >= 475)",
+            "test_agent.py::test_holds*CartPole-v1*20*500*pass (mean return >= 475)  drops >= *",
+            "test_agent.py::test_broken*CartPole-v1*10*fail (mean return >= 475)  drops >= *",
         ]
     )
     # The failure report does not show the plugin's internals.

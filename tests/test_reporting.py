@@ -114,14 +114,45 @@ def test_summary_table_is_aligned_and_json_summary_sorted() -> None:
         {**reporting.report_data(record_with([], [verdict([9.0] * 10, 475)])), "nodeid": "a::b"},
     ]
     lines = reporting.table(reporting.summary_rows(entries))
-    assert lines[0].split() == ["test", "env", "episodes", "mean", "interval", "verdict"]
+    assert lines[0].split() == [
+        "test",
+        "env",
+        "episodes",
+        "mean",
+        "interval",
+        "verdict",
+        "detects",
+    ]
     starts = [line.index("CartPole-v1") for line in lines[1:]]
     assert len(set(starts)) == 1  # the env column lines up
     assert lines[1].startswith("tests/test_agent.py::test_holds")
-    assert lines[2].endswith("fail (mean return >= 475)")
+    assert "fail (mean return >= 475)  drops >= " in lines[2]
     document = reporting.json_summary(entries)
     assert document["schema"] == reporting.JSON_SCHEMA
     assert [entry["nodeid"] for entry in document["tests"]] == [
         "a::b",
         "tests/test_agent.py::test_holds",
     ]
+
+
+def test_detects_says_what_a_verdict_could_see() -> None:
+    seeing = verdict([490.0 + seed % 10 for seed in range(40)], 475).to_record()
+    assert seeing["detectable_drop"] is not None
+    assert reporting.detects(seeing) == f"drops >= {fmt(seeing['detectable_drop'])}"
+    # Ten episodes cannot be evidence against a mean of 50 on (0, 500): the check is blind.
+    blind = verdict([0.0] * 10, 50).to_record()
+    assert blind["blind"] is True
+    assert reporting.detects(blind) == "nothing"
+    certify = stats.check_mean(
+        np.full(30, 500.0),
+        at_least=475,
+        at_most=None,
+        alpha=0.01,
+        bounds=(0.0, 500.0),
+        mode=stats.Mode.CERTIFY,
+        rng=stats.rng_for("t"),
+        subject=stats.Subject("CartPole-v1", tuple(range(30))),
+    ).to_record()
+    assert reporting.detects(certify) == "-"
+    properties = dict(reporting.junit_properties(record_with([], [verdict([0.0] * 10, 50)])))
+    assert properties["gymrec.detects"] == "nothing"

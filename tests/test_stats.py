@@ -247,6 +247,8 @@ def test_blind_check_says_how_many_episodes_it_needs() -> None:
     assert needed > 10
     assert f"at least {needed} episodes are needed" in verdict.message
     assert verdict.detectable_drop is None
+    assert verdict.blind
+    assert not check(np.full(200, 0.0), at_least=50, bounds=(0, 500)).blind
     # And that number is right: with it, all-zero returns fail; with one fewer, they pass.
     assert check(np.zeros(needed), at_least=50, bounds=(0, 500)).outcome.value == "fail"
     assert check(np.zeros(needed - 1), at_least=50, bounds=(0, 500)).passed

@@ -335,6 +335,7 @@ def compare(
         low=low,
         high=high,
         detectable_drop=drop,
+        blind=needed is None or n < needed,
         message=message,
         cautions=tuple(cautions),
         label=context.label,

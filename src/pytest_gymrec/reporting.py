@@ -102,9 +102,20 @@ def junit_properties(record: TestRecord) -> list[tuple[str, object]]:
                 (f"{prefix}.interval", f"[{fmt(verdict.low)}, {fmt(verdict.high)}]"),
                 (f"{prefix}.method", verdict.method),
                 (f"{prefix}.alpha", verdict.alpha),
+                (f"{prefix}.detects", detects(verdict.to_record())),
             ]
         )
     return properties
+
+
+def detects(verdict: dict[str, Any]) -> str:
+    """What a verdict could see: the smallest drop it catches with 80% probability, "nothing"
+    when no drop within the bounds would be caught, "-" where the check states no such drop
+    (certify mode, quantile checks)."""
+    if verdict.get("blind"):
+        return "nothing"
+    drop = verdict.get("detectable_drop")
+    return "-" if drop is None else f"drops >= {fmt(drop)}"
 
 
 def summary_rows(data: Iterable[dict[str, Any]]) -> list[list[str]]:
@@ -119,6 +130,7 @@ def summary_rows(data: Iterable[dict[str, Any]]) -> list[list[str]]:
                     fmt(verdict["mean"]),
                     f"[{fmt(verdict['low'])}, {fmt(verdict['high'])}]",
                     f"{verdict['outcome']} ({verdict['check']})",
+                    detects(verdict),
                 ]
             )
     return rows
@@ -126,7 +138,7 @@ def summary_rows(data: Iterable[dict[str, Any]]) -> list[list[str]]:
 
 def table(rows: Sequence[Sequence[str]]) -> list[str]:
     """Aligned text table with a header."""
-    header = ["test", "env", "episodes", "mean", "interval", "verdict"]
+    header = ["test", "env", "episodes", "mean", "interval", "verdict", "detects"]
     widths = [max(len(row[column]) for row in [header, *rows]) for column in range(len(header))]
     return [
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()

@@ -105,6 +105,8 @@ class Verdict:
     message: str
     cautions: tuple[str, ...] = ()
     label: str = ""
+    #: True when this check could not catch any drop at all (too few episodes for its bounds).
+    blind: bool = False
 
     @property
     def passed(self) -> bool:
@@ -124,6 +126,7 @@ class Verdict:
             "low": self.low,
             "high": self.high,
             "detectable_drop": self.detectable_drop,
+            "blind": self.blind,
         }
 
     def enforce(self, *, inconclusive_fails: bool = False) -> None:
@@ -568,6 +571,7 @@ def check_mean(
         message=message,
         cautions=tuple(cautions),
         label=subject.label,
+        blind=mode is Mode.NO_REGRESSION and bounds is not None and None in drops,
     )
 
 
