@@ -333,3 +333,25 @@ def test_format_seeds() -> None:
     assert format_seeds([2, 1, 0]) == "0-2"
     assert format_seeds([None, None]) == "2 unseeded"
     assert format_seeds([4, None]) == "4 and 1 unseeded"
+
+
+def test_detectable_drop_of_all_equal_returns_assumes_the_widest_spread() -> None:
+    """Thirty perfect episodes show no spread; the stated drop must hold for returns at the
+    bounds only (the widest spread), checked here with fresh draws."""
+    verdict = check(np.full(30, 500.0), at_least=475, bounds=(0, 500))
+    drop = verdict.detectable_drop
+    assert drop is not None
+    assert "if returns spread as widely as they can (all returns here were equal" in (
+        verdict.message
+    )
+    rng = np.random.default_rng(17)
+    runs = 4000
+    mean = 475 - drop
+    x = (rng.random((runs, 30)) < mean / 500).astype(float)
+    caught = stats.evidence_below(x, stats.predictable_bets(x, 0.01), 0.95) >= math.log(100)
+    power = float(np.mean(caught))
+    standard_error = math.sqrt(0.8 * 0.2 / runs)
+    assert abs(power - stats.POWER) < 4 * standard_error + 0.02  # bisection step and resampling
+    # With spread in the data the resampled shape is used, as the message says.
+    spread = check(np.minimum(np.linspace(470, 520, 30), 500), at_least=475, bounds=(0, 500))
+    assert "if returns spread like these" in spread.message

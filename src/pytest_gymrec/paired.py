@@ -397,7 +397,7 @@ def _message(
             lines.append(
                 f"detectable: a drop of {fmt(drop)} beyond the margin (a mean change of "
                 f"{fmt(-margin - drop)}) is caught with {stats.POWER:.0%} probability on these "
-                f"{n} seeds; smaller drops may pass"
+                f"{n} seeds {stats.spread_assumption(side)}; smaller drops may pass"
             )
         elif side.bounds is not None:
             needed = blind_below(side.bounds, side.alpha)

@@ -309,7 +309,10 @@ def detectable_drop(side: Side, rng: np.random.Generator) -> float | None:
 
     With bounds: returns spread like the observed ones (resampled, shifted to mean line - d,
     clipped to the bounds) are fed to the same betting test; common random numbers keep the
-    estimated power monotone in d. Without bounds: the noncentral t power, with the sample
+    estimated power monotone in d. When every observed return is equal there is no spread to
+    resample, and a regressed agent's returns would not all be equal either: then the returns
+    are drawn from the bounds only, the widest spread a mean can have (see
+    :func:`spread_assumption`). Without bounds: the noncentral t power, with the sample
     standard deviation as sigma. None when no drop within the bounds is caught.
     """
     values, n = side.values, side.values.size
@@ -334,14 +337,25 @@ def detectable_drop(side: Side, rng: np.random.Generator) -> float | None:
     largest = side.line - lo
     if largest <= 0:
         return None
-    indices = rng.integers(0, n, size=(POWER_RESAMPLES, n))
-    centred = values[indices] - float(np.mean(values))
     m = (side.line - lo) / (hi - lo)
     threshold = math.log(1 / side.alpha)
+    if _no_spread(values):
+        uniforms = rng.random((POWER_RESAMPLES, n))
+
+        def scaled_returns(drop: float) -> FloatArray:
+            # Each return at hi with the probability that gives mean line - drop, else at lo.
+            chance_high = (side.line - drop - lo) / (hi - lo)
+            return (uniforms < chance_high).astype(np.float64)
+
+    else:
+        indices = rng.integers(0, n, size=(POWER_RESAMPLES, n))
+        centred = values[indices] - float(np.mean(values))
+
+        def scaled_returns(drop: float) -> FloatArray:
+            return (np.clip(centred + side.line - drop, lo, hi) - lo) / (hi - lo)
 
     def power(drop: float) -> float:
-        shifted = np.clip(centred + side.line - drop, lo, hi)
-        x = (shifted - lo) / (hi - lo)
+        x = scaled_returns(drop)
         caught = evidence_below(x, predictable_bets(x, side.alpha), m) >= threshold
         return float(np.mean(caught))
 
@@ -380,6 +394,20 @@ def smallest_n(enough: Callable[[int], bool], start: int = 1) -> int | None:
         else:
             low = middle
     return n
+
+
+def _no_spread(values: FloatArray) -> bool:
+    return bool(values.size > 0 and np.all(values == values[0]))
+
+
+def spread_assumption(side: Side) -> str:
+    """How :func:`detectable_drop` imagined a regressed agent's returns, for messages."""
+    if side.bounds is not None and _no_spread(side.values):
+        return (
+            "if returns spread as widely as they can (all returns here were equal, which says "
+            "nothing about how a regressed agent's would spread)"
+        )
+    return "if returns spread like these"
 
 
 def episodes_needed(line: float, bounds: tuple[float, float], alpha: float) -> int | None:
@@ -627,8 +655,8 @@ def _explain(
         text += (
             f"\ndetectable: a {shift} of {fmt(drop)} {worse} {fmt(line)} (to "
             f"{fmt(line - drop if direction == 'above' else line + drop)}) is caught with "
-            f"{POWER:.0%} probability at n={n} if returns spread like these; smaller {shift}s "
-            "may pass"
+            f"{POWER:.0%} probability at n={n} {spread_assumption(side)}; smaller {shift}s may "
+            "pass"
         )
     elif side.bounds is not None:
         needed = episodes_needed(side.line, side.bounds, side.alpha)
