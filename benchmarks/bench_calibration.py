@@ -30,18 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from pytest_gymrec import sequential, stats
 from pytest_gymrec.stats import Mode
-from return_shapes import BOUNDS, SHAPES, moments, scaled
+from return_shapes import BOUNDS, SHAPES, fixed_t_episodes, moments, scaled
 
 CHUNK = 250
-
-
-def fixed_t_episodes(sd: float, drop: float, alpha: float, beta: float) -> int:
-    n = 2
-    while True:
-        critical = scipy_stats.t.ppf(1 - alpha, n - 1)
-        if scipy_stats.nct.sf(critical, n - 1, drop * math.sqrt(n) / sd) >= 1 - beta:
-            return n
-        n += 1
 
 
 def plan_for(at_least: float, tolerance: float, alpha: float, beta: float) -> sequential.Plan:

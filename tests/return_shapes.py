@@ -8,10 +8,12 @@ accurate to about 1e-4 of the range, far below anything the calibration runs can
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
+from scipy import stats as scipy_stats
 
 FloatArray = npt.NDArray[np.float64]
 BOUNDS = (0.0, 500.0)
@@ -68,3 +70,13 @@ def true_mean(name: str) -> float:
 def scaled(values: FloatArray) -> FloatArray:
     """Returns mapped to [0, 1] by the bounds."""
     return (values - LO) / (HI - LO)
+
+
+def fixed_t_episodes(sd: float, drop: float, alpha: float, beta: float) -> int:
+    """Episodes a one-sided t-test at level alpha needs for power 1 - beta at ``drop``."""
+    n = 2
+    while True:
+        critical = scipy_stats.t.ppf(1 - alpha, n - 1)
+        if scipy_stats.nct.sf(critical, n - 1, drop * math.sqrt(n) / sd) >= 1 - beta:
+            return n
+        n += 1

@@ -12,11 +12,10 @@ import math
 
 import numpy as np
 import pytest
-from scipy import stats as scipy_stats
 
 from pytest_gymrec import checks, sequential, stats
 from pytest_gymrec.stats import Mode
-from return_shapes import BOUNDS, SHAPES, moments, scaled, true_mean
+from return_shapes import BOUNDS, SHAPES, fixed_t_episodes, moments, scaled, true_mean
 
 RUNS = 2000
 #: Looser than the default 0.01 so that an excess of flakes is visible with 2,000 runs.
@@ -92,16 +91,6 @@ def test_certify_passes_an_agent_below_the_line_at_most_alpha(shape: str) -> Non
         scaled(draw(shape, 5)), make_plan(true_mean(shape), Mode.CERTIFY)
     )
     assert float(np.mean(codes == sequential.PASS_CODE)) <= ALPHA + slack(ALPHA)
-
-
-def fixed_t_episodes(sd: float, drop: float, alpha: float, beta: float) -> int:
-    """Episodes a one-sided t-test at level alpha needs for power 1 - beta at ``drop``."""
-    n = 2
-    while True:
-        critical = scipy_stats.t.ppf(1 - alpha, n - 1)
-        if scipy_stats.nct.sf(critical, n - 1, drop * math.sqrt(n) / sd) >= 1 - beta:
-            return n
-        n += 1
 
 
 @pytest.mark.parametrize("shape", sorted(SHAPES))
