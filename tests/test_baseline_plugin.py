@@ -82,6 +82,8 @@ def test_the_whole_cycle(pytester: pytest.Pytester, run_pytest: Run) -> None:
     assert stored["env_spec"]["max_episode_steps"] == 500
     assert stored["bounds"] == [0, 500]
     assert stored["test"] == "test_cycle.py::test_cartpole"
+    # A new baseline is no regression: no episode to film.
+    assert not (pytester.path / "gymrec-results").exists()
     committed = path.read_bytes()
 
     passed = run_pytest()
@@ -101,6 +103,10 @@ def test_the_whole_cycle(pytester: pytest.Pytester, run_pytest: Run) -> None:
     flagged = json.loads((pytester.path / "flagged.json").read_text(encoding="utf-8"))
     assert len(flagged) == 5
     assert all("-> " in reason for _, reason in flagged)
+    # The failure videos show the most regressed seeds, most regressed first.
+    videos = sorted((pytester.path / "gymrec-results").glob("*/seed-*.mp4"))
+    filmed = {int(video.stem.split("-")[1]) for video in videos}
+    assert filmed == {seed for seed, _ in flagged[:3]}
 
     updated = run_pytest("--gymrec-update-baselines")
     updated.assert_outcomes(passed=1)

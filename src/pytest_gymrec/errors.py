@@ -15,6 +15,13 @@ class GymrecFailure(AssertionError):
     """
 
 
+class GymrecBaselineCreated(GymrecFailure):
+    """A missing baseline was written from this run; the test fails so that it gets reviewed.
+
+    Nothing regressed, so no failure videos are made for it.
+    """
+
+
 class GymrecInconclusive(UserWarning):
     """The data could not decide the verdict either way (too few episodes, no usable spread)."""
 

@@ -37,7 +37,7 @@ from scipy import stats as scipy_stats
 
 from . import baseline as baseline_files
 from . import settings, stats
-from .errors import GymrecFailure, GymrecUsageError
+from .errors import GymrecBaselineCreated, GymrecFailure, GymrecUsageError
 from .formatting import fmt, format_seeds
 from .results import Episode, EvalResult
 
@@ -590,7 +590,7 @@ def assert_no_regression(
     stored = baseline_files.load(path)
     if stored is None:
         record.note_baseline(str(path), baseline_files.save(path, current))
-        raise GymrecFailure(
+        raise GymrecBaselineCreated(
             baseline_files.created_message(
                 path, current, update_command or "--gymrec-update-baselines"
             )

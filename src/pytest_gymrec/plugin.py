@@ -182,7 +182,7 @@ def pytest_runtest_makereport(
     setattr(report, reporting.REPORT_ATTRIBUTE, reporting.report_data(record))
     # junitxml writes the properties of the teardown report, which copies the item's list.
     item.user_properties.extend(reporting.junit_properties(record))
-    video_text = _attach_videos(item, report, record)
+    video_text = _attach_videos(item, report, record, call)
     if report.failed or hasattr(report, "wasxfail"):
         text = reporting.section_text(record)
         report.sections.append(("gymrec", f"{text}\n\n{video_text}" if video_text else text))
@@ -215,11 +215,20 @@ def pytest_configure_node(node: Any) -> None:
     node.workerinput[_DIST_EACH_KEY] = node.config.getoption("dist", None) == "each"
 
 
-def _attach_videos(item: pytest.Item, report: pytest.TestReport, record: TestRecord) -> str:
+def _attach_videos(
+    item: pytest.Item,
+    report: pytest.TestReport,
+    record: TestRecord,
+    call: pytest.CallInfo[None],
+) -> str:
     """Film the episodes that explain this test's outcome; the text for its gymrec section."""
+    from .errors import GymrecBaselineCreated
+
     settings = _settings_of(item)
     # An xfail test that failed as expected reports "skipped" with wasxfail; keep its videos.
     failed = report.failed or (report.skipped and hasattr(report, "wasxfail"))
+    if call.excinfo is not None and call.excinfo.errisinstance(GymrecBaselineCreated):
+        failed = False  # only a new baseline to review: no episode explains anything
     from . import failure_videos
 
     return failure_videos.attach(
