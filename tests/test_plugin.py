@@ -203,6 +203,14 @@ def test_cli_seeds_reach_the_reproduce_line(pytester: pytest.Pytester, run_pytes
         (("--gymrec-seeds", ""), "*argument --gymrec-seeds: *seed list is empty*"),
         (("--gymrec-alpha", "2"), "*argument --gymrec-alpha: *alpha 2.0 must be in (0, 0.5]*"),
         (("--gymrec-alpha", "often"), "*argument --gymrec-alpha: *alpha 'often' is not a number*"),
+        (
+            ("--gymrec-video", "sometimes"),
+            "*argument --gymrec-video: *video mode 'sometimes' is not one of: off, on, "
+            "retain-on-failure*",
+        ),
+        (("--gymrec-max-videos", "-1"), "*argument --gymrec-max-videos: *-1 must be a whole*"),
+        (("--gymrec-max-videos", "many"), "*argument --gymrec-max-videos: *'many' is not a whole*"),
+        (("--gymrec-output", " "), "*argument --gymrec-output: *the output folder is empty*"),
     ],
 )
 def test_bad_command_line_values(

@@ -468,28 +468,6 @@ def test_pytest_html_gets_the_videos(pytester: pytest.Pytester, run_pytest: Run)
 
 
 @pytest.mark.parametrize(
-    ("args", "says"),
-    [
-        (
-            ("--gymrec-video", "sometimes"),
-            "*argument --gymrec-video: *video mode 'sometimes' is not one of: off, on, "
-            "retain-on-failure*",
-        ),
-        (("--gymrec-max-videos", "-1"), "*argument --gymrec-max-videos: *-1 must be a whole*"),
-        (("--gymrec-max-videos", "many"), "*argument --gymrec-max-videos: *'many' is not a whole*"),
-        (("--gymrec-output", " "), "*argument --gymrec-output: *the output folder is empty*"),
-    ],
-)
-def test_bad_video_options_are_usage_errors(
-    pytester: pytest.Pytester, args: tuple[str, ...], says: str
-) -> None:
-    pytester.makepyfile("def test_nothing(): pass")
-    result = pytester.runpytest_subprocess(*args)
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines([says])
-
-
-@pytest.mark.parametrize(
     ("where", "says"),
     [
         ("ini", "*ini option gymrec_video in *tox.ini = 'loud': video mode 'loud' is not one of*"),
