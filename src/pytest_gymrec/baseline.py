@@ -10,7 +10,7 @@ Writes go to a temporary file in the same folder and are renamed over the old fi
 never sees half a file. A file that does not parse, or that a newer pytest-gymrec wrote, is an
 error naming the file, and the file is left as it was.
 
-Standard library only: the plugin imports this module at start (for the end-of-session summary).
+Standard library only at import: the comparison (numpy) loads when a test compares.
 """
 
 from __future__ import annotations
@@ -26,9 +26,15 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .errors import GymrecBaselineError
+from .errors import GymrecBaselineCreated, GymrecBaselineError, GymrecFailure
+from .formatting import format_seeds
+
+if TYPE_CHECKING:
+    from .record import TestRecord
+    from .results import EvalResult
+    from .verdict import Verdict
 
 #: Version of the file layout. Raise it when a change would make an older reader misread a file.
 SCHEMA_VERSION = 1
@@ -349,7 +355,68 @@ def created_message(path: Path, baseline: Baseline, update_command: str) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-# End-of-session summary (registered by the plugin; no pytest import needed)
+# The env must be the same for seeds to pair
+
+
+def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, Mapping):  # an empty mapping adds nothing: {} == absent
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def env_changes(stored: Baseline, label: str, spec: Mapping[str, Any] | None) -> list[str]:
+    """What differs between the baseline's env and this run's (empty when they pair)."""
+    return env_changes_between(stored.env_spec, stored.env, spec, label)
+
+
+def env_changes_between(
+    old_spec: Mapping[str, Any] | None,
+    old_label: str,
+    new_spec: Mapping[str, Any] | None,
+    new_label: str,
+) -> list[str]:
+    """What differs between two runs' envs: their specs when both have one, else their labels."""
+    if old_spec is not None and new_spec is not None:
+        old = _flatten(_json_normalised(old_spec))
+        now = _flatten(_json_normalised(new_spec))
+        return [
+            f"{key}: {_shown(old, key)} -> {_shown(now, key)}"
+            for key in sorted(old.keys() | now.keys())
+            if key not in old or key not in now or old[key] != now[key]
+        ]
+    if old_label != new_label:
+        return [f"env: {old_label!r} -> {new_label!r}"]
+    return []
+
+
+def _json_normalised(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Tuples become lists, keys strings: a spec compares equal to its stored JSON form."""
+    normalised: dict[str, Any] = json.loads(json.dumps(data, sort_keys=True))
+    return normalised
+
+
+def _shown(flat: Mapping[str, Any], key: str) -> str:
+    return repr(flat[key]) if key in flat else "(absent)"
+
+
+def env_changed_message(
+    label: str, path: Path, changes: list[str], update_command: str | None
+) -> str:
+    listed = "\n".join(f"  {change}" for change in changes)
+    rerun = update_command or f"rerun with {UPDATE_FLAG}"
+    return (
+        f"gymrec: {label}: the env differs from the one baseline {path} was recorded on, so "
+        f"seeds no longer mean the same episodes and pairing is invalid:\n{listed}\n"
+        f"if the change is intended, rewrite the baseline: {rerun}"
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# End-of-session summary lines (the plugin collects the entries)
 
 
 def summary_lines(entries: Sequence[Mapping[str, str]], root: Path) -> list[str]:
@@ -377,25 +444,102 @@ def summary_lines(entries: Sequence[Mapping[str, str]], root: Path) -> list[str]
     return lines
 
 
-class BaselineSummary:
-    """Collects baseline writes from every report (xdist workers' included) for the summary."""
+# --------------------------------------------------------------------------------------------
+# The workflow of assert_no_regression: create, update, or compare
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.entries: list[dict[str, str]] = []
 
-    def pytest_runtest_logreport(self, report: Any) -> None:
-        data = getattr(report, "gymrec", None)
-        if report.when == "call" and isinstance(data, dict):
-            # On the xdist controller the report arrived as JSON: plain dicts and strings.
-            for entry in data.get("baselines", ()):
-                if isinstance(entry, dict) and {"path", "action"} <= entry.keys():
-                    self.entries.append({"path": entry["path"], "action": entry["action"]})
+def check_against_file(
+    result: EvalResult,
+    *,
+    path: Path,
+    record: TestRecord,
+    update: bool,
+    created_this_session: set[Path],
+    tolerance: object,
+    alpha: object,
+    bounds: object,
+) -> Verdict | None:
+    """Write, rewrite or compare against the baseline at ``path`` (see Gymrec's method).
 
-    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        lines = summary_lines(self.entries, self.root)
-        if not lines:
-            return
-        terminalreporter.write_sep("=", "gymrec baselines")
-        for line in lines:
-            terminalreporter.write_line(line)
+    A file created earlier in this session (by a first attempt that pytest-rerunfailures
+    retries) still fails: nobody has reviewed it yet.
+    """
+    __tracebackhide__ = True
+    from .checks import core, paired
+
+    caller = "gymrec.assert_no_regression()"
+    comparison = result.comparison_settings(caller, tolerance, alpha, bounds)
+    label = result.label()
+    new = paired.by_seed(result.episodes, label, caller)
+    seeds = sorted(new)
+    core.checked_values(
+        [new[s].return_ for s in seeds],
+        seeds,
+        comparison.bounds,
+        comparison.bounds_source,
+        "return",
+        f"{caller}: this run",
+    )
+    reproduce = result.context.reproduce
+    update_command = (
+        f"{reproduce} {UPDATE_FLAG}" if reproduce and UPDATE_FLAG not in reproduce else reproduce
+    )
+    current = Baseline(
+        env=label,
+        env_spec=result.env_spec,
+        episodes=tuple(BaselineEpisode(s, new[s].return_, new[s].length) for s in seeds),
+        bounds=comparison.bounds,
+        versions=installed_versions(),
+        test=record.nodeid,
+    )
+    if update:
+        record.note_baseline(str(path), save(path, current))
+        return None
+    stored = load(path) if path not in created_this_session else None
+    if stored is None:
+        if path not in created_this_session:
+            record.note_baseline(str(path), save(path, current))
+            created_this_session.add(path)
+        raise GymrecBaselineCreated(created_message(path, current, update_command or UPDATE_FLAG))
+    changes = env_changes(stored, label, result.env_spec)
+    if changes:
+        raise GymrecFailure(env_changed_message(label, path, changes, update_command))
+    bounds_used, bounds_source = comparison.bounds, comparison.bounds_source
+    if bounds_used is None and stored.bounds is not None:
+        bounds_used, bounds_source = stored.bounds, f"baseline {path}"
+    recorded_with = stored.versions.get("gymnasium")
+    now_with = current.versions.get("gymnasium")
+    notes = (
+        (
+            f"note: the baseline was recorded with gymnasium {recorded_with}, this run uses "
+            f"{now_with}; env dynamics can change between releases",
+        )
+        if recorded_with and now_with and recorded_with != now_with
+        else ()
+    )
+    rerun = update_command or f"rerun with {UPDATE_FLAG}"
+    stored_seeds = stored.seeds
+    return paired.compare(
+        new,
+        {episode.seed: (episode.return_, episode.length) for episode in stored.episodes},
+        tolerance=comparison.tolerance,
+        alpha=comparison.alpha,
+        bounds=bounds_used,
+        bounds_source=bounds_source,
+        origin=paired.Origin(
+            label=label,
+            baseline=f"baseline {path}",
+            reproduce=reproduce,
+            update_command=update_command,
+            record_hint=f"record them with {UPDATE_FLAG}",
+            notes=notes,
+        ),
+        context=result.context,
+        caller=caller,
+        no_shared_seeds=(
+            f"gymrec: {label}: no seed in common with baseline {path}: it holds seeds "
+            f"{format_seeds(stored_seeds)}, this run has {format_seeds(seeds)}; run the "
+            f"baseline's seeds (--gymrec-seeds={format_seeds(stored_seeds)}), or record these "
+            f"seeds as the baseline: {rerun}"
+        ),
+    )

@@ -20,7 +20,7 @@ import numpy as np
 from gymnasium.wrappers import RecordEpisodeStatistics
 
 from .errors import GymrecEnvError, GymrecPolicyError, GymrecUsageError
-from .results import Episode
+from .record import Episode
 
 Policy = Callable[[Any], Any]
 EnvFactory = Callable[..., gym.Env[Any, Any]]

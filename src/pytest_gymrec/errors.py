@@ -44,3 +44,15 @@ class GymrecPolicyError(RuntimeError):
 
 class GymrecBaselineError(GymrecUsageError):
     """A stored baseline file cannot be read. The message names the file and how to fix it."""
+
+
+class GymrecBlindCheck(GymrecFailure):
+    """The check could not have failed, however bad the agent: too few episodes for its bounds.
+
+    A test that cannot fail must not pass; the message says how many episodes would make the
+    check able to fail. ``--gymrec-blind warn`` turns this into a warning.
+    """
+
+
+class GymrecEnvWarning(UserWarning):
+    """An env misbehaved where the results do not depend on it (``close()`` raised)."""

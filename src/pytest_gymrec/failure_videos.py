@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING, Any
 
 from .artifacts import VideoFolder, display_path
 from .formatting import fmt
-from .results import Episode
+from .record import Episode
 from .settings import VideoMode
 
 if TYPE_CHECKING:
-    from .fixture import TestRecord
+    from .record import TestRecord
     from .video import LiveVideo
 
 #: Key of the video list in the plain report data (``report.gymrec``).

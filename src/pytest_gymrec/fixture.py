@@ -2,52 +2,21 @@
 
 from __future__ import annotations
 
-import dataclasses
+import warnings
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import GymrecUsageError
-from .results import CheckContext, Episode, EvalResult
-from .settings import Inconclusive, Settings
+from .checks.pipeline import CheckContext
+from .errors import GymrecEnvWarning, GymrecUsageError
+from .record import Episode, TestRecord
+from .results import EvalResult
+from .settings import Blind, Inconclusive, Settings
 
 if TYPE_CHECKING:
-    from .artifacts import VideoFolder
     from .episodes import EnvSource, EpisodeRecorder, Policy
-    from .stats import Verdict
+    from .verdict import Verdict
     from .video import LiveCapture
-
-
-@dataclasses.dataclass
-class TestRecord:
-    """Everything one test produced, read by the report hooks."""
-
-    __test__ = False  # not a test class, whatever its name says (pytest would try to collect it)
-
-    nodeid: str
-    episodes: list[Episode] = dataclasses.field(default_factory=list)
-    verdicts: list[Verdict] = dataclasses.field(default_factory=list)
-    #: Episodes a check singled out (a per-episode check failed, a seed regressed most against
-    #: its baseline), with the reason; failure videos show these before the lowest returns.
-    flagged: list[tuple[Episode, str]] = dataclasses.field(default_factory=list)
-    #: Where this test's videos go (None: no videos, e.g. a Gymrec built outside pytest).
-    video_folder: VideoFolder | None = None
-    #: Envs filming episodes live (``video_trigger``); their videos are reported with the test.
-    live_captures: list[LiveCapture] = dataclasses.field(default_factory=list)
-    #: Baseline files this test wrote: {"path": absolute path, "action": created/rewritten/...}.
-    baseline_files: list[dict[str, str]] = dataclasses.field(default_factory=list)
-
-    def add_episode(self, episode: Episode) -> None:
-        self.episodes.append(episode)
-
-    def add_verdict(self, verdict: Verdict) -> None:
-        self.verdicts.append(verdict)
-
-    def flag(self, episode: Episode, reason: str) -> None:
-        self.flagged.append((episode, reason))
-
-    def note_baseline(self, path: str, action: str) -> None:
-        self.baseline_files.append({"path": path, "action": action})
 
 
 class Gymrec:
@@ -60,6 +29,7 @@ class Gymrec:
         reproduce: str,
         *,
         test_path: Path | None = None,
+        created_baselines: set[Path] | None = None,
     ) -> None:
         self._settings = settings
         self._record = record
@@ -67,6 +37,9 @@ class Gymrec:
         #: The test's file: baselines live beside it.
         self._test_path = test_path
         self._baseline_paths: set[Path] = set()
+        #: Baselines created in this session (shared by the session's tests): a rerun of a
+        #: test that created one must not pass against a file nobody reviewed.
+        self._created_baselines = created_baselines if created_baselines is not None else set()
         self._envs: list[Any] = []
         self.result = EvalResult(context=self._context(settings))
         """Episodes of every env made with :meth:`make` or :meth:`wrap` in this test."""
@@ -163,16 +136,11 @@ class Gymrec:
         return self._track(source.instance, source.label, source.factory, video_trigger)
 
     def close(self) -> None:
-        """Close every env this fixture made or wrapped (teardown calls it)."""
-        errors = []
+        """Close every env this fixture made or wrapped (teardown calls it); an env whose
+        close() raises is reported as a warning, and the others are still closed."""
         while self._envs:
             env = self._envs.pop()
-            try:
-                env.close()
-            except Exception as exc:  # keep closing the others; report the first
-                errors.append(exc)
-        if errors:
-            raise errors[0]
+            close_warning_on_error(env, getattr(env, "label", type(env).__name__))
 
     # -- checks --------------------------------------------------------------------------------
 
@@ -206,8 +174,10 @@ class Gymrec:
         ``gymrec.result.assert_return(...)``.
         """
         __tracebackhide__ = True
-        from . import sequential, stats
+        from .checks import sequential
+        from .checks.pipeline import conclude
         from .episodes import as_policy, resolve_env
+        from .verdict import Mode, Subject
 
         caller = "gymrec.assert_return()"
         call = self._settings.layered(
@@ -228,7 +198,7 @@ class Gymrec:
             bounds_source=call.source("bounds"),
             alpha=call.alpha,
             beta=call.beta,
-            mode=stats.Mode.parse(mode, caller),
+            mode=Mode.parse(mode, caller),
             caller=caller,
         )
         order = sequential.seed_order(
@@ -252,12 +222,11 @@ class Gymrec:
 
         spec = self._run(source, act, test.seeds_to_run(order), call.max_steps, keep)
         context = self._context(call)
-        verdict = test.verdict(
-            stats.Subject(label=source.label, seeds=tuple(test.seeds), reproduce=self._reproduce),
+        decision = test.decide(
+            Subject(label=source.label, seeds=tuple(test.seeds), reproduce=self._reproduce),
             call.max_episodes,
         )
-        self._record.add_verdict(verdict)
-        verdict.enforce(inconclusive_fails=context.inconclusive_fails)
+        conclude(decision, episodes, context)
         return EvalResult(episodes, env_label=source.label, context=context, env_spec=spec)
 
     def assert_no_regression(
@@ -278,7 +247,7 @@ class Gymrec:
         returns None. ``name`` tells apart several baselines of one test.
         """
         __tracebackhide__ = True
-        from . import baseline, paired
+        from . import baseline
 
         source = "gymrec.assert_no_regression()"
         if self._test_path is None:
@@ -295,12 +264,19 @@ class Gymrec:
                 "own name=... so each gets its own baseline"
             )
         self._baseline_paths.add(path)
-        return paired.assert_no_regression(
+        from .results import EvalResult
+
+        if not isinstance(result, EvalResult):
+            raise GymrecUsageError(
+                f"{source} takes the EvalResult of gymrec.evaluate() (or gymrec.result), got "
+                f"{result!r}"
+            )
+        return baseline.check_against_file(
             result,
             path=path,
             record=self._record,
-            update=bool(self._settings.update_baselines),
-            reproduce=self._reproduce,
+            update=self._settings.update_baselines,
+            created_this_session=self._created_baselines,
             tolerance=tolerance,
             alpha=alpha,
             bounds=bounds,
@@ -327,8 +303,10 @@ class Gymrec:
         try:
             run_episodes(recorder, act, seeds, source.label)
         finally:
+            # The episodes are recorded already: a failing close() must neither replace the
+            # evaluation's result nor hide the error that ended it.
             if source.instance is None:
-                recorder.close()
+                close_warning_on_error(recorder, source.label)
         return env_spec_data(built)
 
     def _track(
@@ -409,4 +387,19 @@ class Gymrec:
             record=self._record.add_verdict,
             flag=self._record.flag,
             inconclusive_fails=settings.inconclusive is Inconclusive.FAIL,
+            blind_fails=settings.blind is Blind.FAIL,
+        )
+
+
+def close_warning_on_error(env: Any, label: str) -> None:
+    """``env.close()``, with an exception turned into a GymrecEnvWarning naming the env."""
+    try:
+        env.close()
+    except Exception as exc:
+        warnings.warn(
+            GymrecEnvWarning(
+                f"{label}: env.close() raised {type(exc).__name__}: {exc}; the episodes already "
+                "recorded and the verdicts stand"
+            ),
+            stacklevel=2,
         )

@@ -19,11 +19,13 @@ from . import settings as gymrec_settings
 from .errors import GymrecUsageError
 
 if TYPE_CHECKING:
-    from .fixture import Gymrec, TestRecord
+    from .fixture import Gymrec
+    from .record import TestRecord
 
 BASE_SETTINGS_KEY = pytest.StashKey[gymrec_settings.Settings]()
 ITEM_SETTINGS_KEY = pytest.StashKey[gymrec_settings.Settings]()
 RECORD_KEY = pytest.StashKey["TestRecord"]()
+SESSION_KEY = pytest.StashKey["GymrecSession"]()
 
 MARKER = (
     f"{gymrec_settings.marker_signature()}: settings of the gymrec fixture in this test, "
@@ -89,11 +91,9 @@ def pytest_configure(config: pytest.Config) -> None:
         if setting.on_command_line and config.getoption(setting.dest) is not None
     }
     config.stash[BASE_SETTINGS_KEY] = gymrec_settings.from_parsed(base, given, "{flag}")
-    summary = _SessionSummary(config, config.stash[BASE_SETTINGS_KEY].json)
-    config.pluginmanager.register(summary, "gymrec-session-summary")
-    from .baseline import BaselineSummary  # standard library only: no gymnasium
-
-    config.pluginmanager.register(BaselineSummary(config.rootpath), "gymrec-baseline-summary")
+    session = GymrecSession(config, config.stash[BASE_SETTINGS_KEY].json)
+    config.stash[SESSION_KEY] = session
+    config.pluginmanager.register(session, "gymrec-session")
 
 
 def _marker_settings(item: pytest.Item, base: gymrec_settings.Settings) -> gymrec_settings.Settings:
@@ -154,13 +154,20 @@ def _given_flag_text(config: pytest.Config, flag: str) -> str | None:
 @pytest.fixture
 def gymrec(request: pytest.FixtureRequest) -> Generator[Gymrec, None, None]:
     """Evaluate agents over seeds, wrap envs with episode statistics, and check returns."""
-    from .fixture import Gymrec, TestRecord
+    from .fixture import Gymrec
+    from .record import TestRecord
 
     item = request.node
     settings = _settings_of(item)
     record = TestRecord(nodeid=item.nodeid, video_folder=_video_folder(item, settings))
     item.stash[RECORD_KEY] = record
-    fixture = Gymrec(settings, record, _reproduce(request.config, item.nodeid), test_path=item.path)
+    fixture = Gymrec(
+        settings,
+        record,
+        _reproduce(request.config, item.nodeid),
+        test_path=item.path,
+        created_baselines=request.config.stash[SESSION_KEY].created_baselines,
+    )
     try:
         yield fixture
     finally:
@@ -243,36 +250,44 @@ def _attach_videos(
     )
 
 
-class _SessionSummary:
-    """Gathers gymrec data from every call report, workers' included: the end-of-session table
-    and the ``--gymrec-json`` file.
+class GymrecSession:
+    """The session's report state, in one place: every call report's gymrec data (xdist
+    workers' included) for the end-of-session tables and the ``--gymrec-json`` file, and the
+    baselines created in this session.
 
     Registered per config (not a module global) so nested pytester sessions stay separate; on
-    xdist workers it stays idle, since the controller receives every report.
+    xdist workers it only keeps ``created_baselines``, since the controller receives every
+    report.
     """
 
     def __init__(self, config: pytest.Config, json_path: str | None) -> None:
         self.entries: list[dict[str, Any]] = []
+        self.baseline_files: list[dict[str, str]] = []
+        self.created_baselines: set[Any] = set()
         self.is_worker = hasattr(config, "workerinput")
         self.json_path = json_path
+        self.json_problem: str | None = None
+        self.root = config.rootpath
+        self.invocation_dir = config.invocation_params.dir
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         data = getattr(report, "gymrec", None)
-        if report.when == "call" and isinstance(data, dict) and not self.is_worker:
-            # On the xdist controller the report arrived as JSON; the attribute is a dict.
-            self.entries.append({**data, "outcome": report.outcome})
+        if report.when != "call" or not isinstance(data, dict) or self.is_worker:
+            return
+        # On the xdist controller the report arrived as JSON; the attribute is a plain dict.
+        self.entries.append({**data, "outcome": report.outcome})
+        for entry in data.get("baselines", ()):
+            if isinstance(entry, dict) and {"path", "action"} <= entry.keys():
+                self.baseline_files.append({"path": entry["path"], "action": entry["action"]})
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if self.json_path is None or self.is_worker:
             return
-        import json
-        import pathlib
-
         from . import reporting
 
-        path = pathlib.Path(session.config.invocation_params.dir, self.json_path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(reporting.json_summary(self.entries), indent=2) + "\n")
+        path = self.invocation_dir / self.json_path
+        # The run's outcome is the tests', not the summary file's: say so and keep it.
+        self.json_problem = reporting.write_json_summary(path, self.entries)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         rows_source = [entry for entry in self.entries if entry["verdicts"]]
@@ -282,5 +297,14 @@ class _SessionSummary:
             terminalreporter.write_sep("=", "gymrec verdicts")
             for line in reporting.table(reporting.summary_rows(rows_source)):
                 terminalreporter.write_line(line)
-        if self.json_path is not None:
+        from .baseline import summary_lines
+
+        lines = summary_lines(self.baseline_files, self.root)
+        if lines:
+            terminalreporter.write_sep("=", "gymrec baselines")
+            for line in lines:
+                terminalreporter.write_line(line)
+        if self.json_problem is not None:
+            terminalreporter.write_line(self.json_problem, yellow=True, bold=True)
+        elif self.json_path is not None and not self.is_worker:
             terminalreporter.write_line(f"gymrec: JSON summary written to {self.json_path}")

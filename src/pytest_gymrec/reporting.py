@@ -7,14 +7,17 @@ Pure: no pytest, no numpy.
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .formatting import fmt, format_seeds
 
 if TYPE_CHECKING:
-    from .fixture import TestRecord
-    from .stats import Verdict
+    from .record import TestRecord
+    from .verdict import Verdict
 
 #: Name of the attribute that carries plain report data across xdist.
 REPORT_ATTRIBUTE = "gymrec"
@@ -34,6 +37,32 @@ def report_data(record: TestRecord) -> dict[str, Any]:
 
 #: Version of the JSON summary's layout; bumped when a field changes meaning.
 JSON_SCHEMA = 1
+
+
+def write_json_summary(path: Path, entries: Iterable[dict[str, Any]]) -> str | None:
+    """Write the ``--gymrec-json`` file (strict JSON: no NaN or Infinity); the reason it could
+    not be written, or None."""
+    try:
+        text = json.dumps(strict(json_summary(entries)), indent=2, allow_nan=False) + "\n"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except (OSError, ValueError) as exc:
+        return (
+            f"gymrec: could not write the JSON summary to {path}: {type(exc).__name__}: {exc}; "
+            "the test outcomes stand (give --gymrec-json=PATH a writable file path)"
+        )
+    return None
+
+
+def strict(value: Any) -> Any:
+    """``value`` with every non-finite float replaced by None (JSON has no NaN or Infinity)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: strict(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [strict(item) for item in value]
+    return value
 
 
 def json_summary(entries: Iterable[dict[str, Any]]) -> dict[str, Any]:

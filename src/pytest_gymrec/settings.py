@@ -213,6 +213,25 @@ def coerce_inconclusive(value: object) -> Inconclusive:
         raise ValueError(f"inconclusive {value!r} must be {choices}") from None
 
 
+class Blind(str, enum.Enum):
+    """What a check that could not have failed (too few episodes for its bounds) does."""
+
+    #: Fail: a test that cannot fail must not pass.
+    FAIL = "fail"
+    #: Pass, with a ``GymrecInconclusive`` warning that says how many episodes would do.
+    WARN = "warn"
+
+
+def coerce_blind(value: object) -> Blind:
+    if isinstance(value, Blind):
+        return value
+    try:
+        return Blind(str(value).strip().lower())
+    except ValueError:
+        choices = " or ".join(repr(choice.value) for choice in Blind)
+        raise ValueError(f"blind {value!r} must be {choices}") from None
+
+
 def parse_switch(text: str) -> bool:
     """An on/off setting from text (an ini line): true/false, yes/no, on/off, 1/0."""
     lowered = text.strip().lower()
@@ -349,6 +368,14 @@ SETTINGS: dict[str, Setting] = {
             metavar="fail|warn",
         ),
         Setting(
+            "blind",
+            coerce_blind,
+            Blind.FAIL,
+            "what a check that could not have failed does (too few episodes for its bounds): "
+            "'fail' (a test that cannot fail must not pass) or 'warn' (default: fail)",
+            metavar="fail|warn",
+        ),
+        Setting(
             "update_baselines",
             coerce_switch,
             False,
@@ -365,23 +392,34 @@ SETTINGS: dict[str, Setting] = {
 
 @dataclasses.dataclass(frozen=True)
 class Settings:
-    """Resolved settings of one test, each with its source (for error messages)."""
+    """Resolved settings of one test, typed, each with its source (for error messages)."""
 
-    values: Mapping[str, Any]
-    sources: Mapping[str, str]
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self.values[name]
-        except KeyError:
-            raise AttributeError(name) from None
+    seeds: tuple[int, ...]
+    alpha: float
+    json: str | None
+    bounds: tuple[float, float] | None
+    max_steps: int
+    video: VideoMode
+    output: str
+    max_videos: int
+    max_episodes: int
+    beta: float
+    inconclusive: Inconclusive
+    blind: Blind
+    update_baselines: bool
+    #: Where each value came from: "the default", "--gymrec-alpha", "ini option ...", ...
+    sources: Mapping[str, str] = dataclasses.field(repr=False, compare=False)
 
     def source(self, name: str) -> str:
         return self.sources[name]
 
+    def replaced(self, values: Mapping[str, Any], sources: Mapping[str, str]) -> Settings:
+        """These settings with ``values`` (already converted) from ``sources``."""
+        return dataclasses.replace(self, **values, sources={**self.sources, **sources})
+
     def layered(self, source: str, raw: Mapping[str, object]) -> Settings:
         """These settings overridden by Python values from ``source`` (a marker, a call)."""
-        values, sources = dict(self.values), dict(self.sources)
+        values: dict[str, Any] = {}
         for name, value in raw.items():
             if name not in SETTINGS:
                 known = ", ".join(sorted(SETTINGS))
@@ -394,8 +432,7 @@ class Settings:
             if refusal is not None:
                 raise GymrecUsageError(f"{source}: {name}={value!r} {refusal}")
             values[name] = validate(name, value, source)
-            sources[name] = source
-        return Settings(values, sources)
+        return self.replaced(values, dict.fromkeys(values, source))
 
 
 def validate(name: str, value: object, source: str) -> Any:
@@ -416,8 +453,8 @@ def marker_signature() -> str:
 
 def defaults() -> Settings:
     return Settings(
-        {name: setting.default for name, setting in SETTINGS.items()},
-        {name: "the default" for name in SETTINGS},
+        **{name: setting.default for name, setting in SETTINGS.items()},
+        sources=dict.fromkeys(SETTINGS, "the default"),
     )
 
 
@@ -425,7 +462,8 @@ def from_text(
     base: Settings, source_of: Callable[[Setting], str], raw: Mapping[str, str]
 ) -> Settings:
     """``base`` overridden by text values (ini lines); ``source_of`` names where each came from."""
-    values, sources = dict(base.values), dict(base.sources)
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
     for name, text in raw.items():
         setting = SETTINGS[name]
         try:
@@ -433,13 +471,9 @@ def from_text(
         except ValueError as exc:
             raise GymrecUsageError(f"{source_of(setting)} = {text!r}: {exc}") from None
         sources[name] = source_of(setting)
-    return Settings(values, sources)
+    return base.replaced(values, sources)
 
 
 def from_parsed(base: Settings, parsed: Mapping[str, Any], source: str) -> Settings:
     """``base`` overridden by values already parsed (command-line options that were given)."""
-    values, sources = dict(base.values), dict(base.sources)
-    for name, value in parsed.items():
-        values[name] = value
-        sources[name] = source.format(flag=SETTINGS[name].flag)
-    return Settings(values, sources)
+    return base.replaced(parsed, {name: source.format(flag=SETTINGS[name].flag) for name in parsed})

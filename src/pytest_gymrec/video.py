@@ -31,7 +31,7 @@ import gymnasium as gym
 import numpy as np
 
 from .errors import GymrecUsageError
-from .results import Episode
+from .record import Episode
 
 #: Frames per second when an env's metadata has no usable ``render_fps``.
 DEFAULT_FPS = 30.0

@@ -22,7 +22,7 @@ needed 0.73x the episodes of a fixed-n t-test of the same power; this bet needs 
 no more on any other shape. Validity does not depend on the bet: any predictable bet gives a
 nonnegative supermartingale, so the error bounds hold whatever the bet.
 
-numpy only, through the betting primitives in :mod:`pytest_gymrec.stats`.
+numpy only, through the betting primitives in :mod:`.betting`.
 """
 
 from __future__ import annotations
@@ -34,10 +34,13 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 import numpy.typing as npt
 
-from . import stats
-from .errors import GymrecUsageError
-from .formatting import fmt, format_seeds
-from .stats import FloatArray, Mode, Outcome, Subject, Verdict
+from ..errors import GymrecUsageError
+from ..formatting import fmt
+from ..verdict import Kind, Mode, Outcome, Sight, Subject, Verdict, lowest_listing
+from . import betting, core
+from .common import smallest_n
+from .core import FloatArray
+from .pipeline import Decision
 
 #: Bets are capped at this fraction of the largest bet that keeps capital positive. WSR use
 #: 1/2; the Kelly bet sizes itself to the variance, so a higher cap only matters on returns
@@ -110,28 +113,6 @@ class Plan:
         return self.scaled_fail - self.scaled_pass
 
 
-def _finite_number(value: object, name: str, caller: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise GymrecUsageError(f"{caller}: {name}={value!r} must be a finite number")
-    return float(value)
-
-
-def check_tolerance(tolerance: object, caller: str) -> float:
-    """A relative tolerance strictly between 0 and 1, or a usage error naming it."""
-    if tolerance is None:
-        raise GymrecUsageError(
-            f"{caller}: tolerance= is required: the relative drop the test must catch, "
-            "e.g. tolerance=0.1 for a drop of 10% of at_least"
-        )
-    value = _finite_number(tolerance, "tolerance", caller)
-    if not 0.0 < value < 1.0:
-        raise GymrecUsageError(
-            f"{caller}: tolerance={tolerance!r} must be strictly between 0 and 1: it is the "
-            "drop, as a fraction of |at_least|, that the test must catch (e.g. 0.1)"
-        )
-    return value
-
-
 def plan(
     *,
     at_least: object,
@@ -144,8 +125,8 @@ def plan(
     caller: str,
 ) -> Plan:
     """Check the arguments of a sequential test and place its two lines."""
-    line = _finite_number(at_least, "at_least", caller)
-    relative = check_tolerance(tolerance, caller)
+    line = core.finite_number(at_least, "at_least", caller)
+    relative = core.check_tolerance(tolerance, caller)
     if bounds is None:
         raise GymrecUsageError(
             f"{caller}: bounds=(lo, hi) are required: a sequential test is anytime-valid only "
@@ -227,8 +208,8 @@ def seed_order(
 def log_capitals(x: FloatArray, plan: Plan) -> tuple[FloatArray, FloatArray]:
     """Log-capital paths (fail side, pass side) of the two bettors, on the last axis."""
     bets = tuned_bets(x, plan.gap)
-    fail = stats.log_capital(x, bets, plan.scaled_fail, SEQUENTIAL_TRUNCATION)
-    passing = stats.log_capital(1.0 - x, bets, 1.0 - plan.scaled_pass, SEQUENTIAL_TRUNCATION)
+    fail = betting.log_capital(x, bets, plan.scaled_fail, SEQUENTIAL_TRUNCATION)
+    passing = betting.log_capital(1.0 - x, bets, 1.0 - plan.scaled_pass, SEQUENTIAL_TRUNCATION)
     return fail, passing
 
 
@@ -269,13 +250,9 @@ class SequentialTest:
         return self.outcome is not None
 
     def add(self, value: float, seed: int | None) -> None:
-        lo, hi = self.plan.bounds
-        if not math.isfinite(value) or not lo <= value <= hi:
-            raise GymrecUsageError(
-                f"{self._caller}: seed {seed} has return {fmt(value)}, outside bounds "
-                f"({fmt(lo)}, {fmt(hi)}) from {self._bounds_source}; bounds must hold for every "
-                "possible episode: widen them, or fix the env or the reward scale"
-            )
+        core.checked_values(
+            [value], [seed], self.plan.bounds, self._bounds_source, "return", self._caller
+        )
         self.returns.append(value)
         self.seeds.append(seed)
         codes, _ = simulate(self._scaled()[np.newaxis, :], self.plan)
@@ -298,15 +275,30 @@ class SequentialTest:
         lo, hi = self.plan.bounds
         return (np.asarray(self.returns, dtype=np.float64) - lo) / (hi - lo)
 
-    def verdict(self, subject: Subject, max_episodes: int) -> Verdict:
+    def decide(self, subject: Subject, max_episodes: int) -> Decision:
         if not self.returns:
             raise GymrecUsageError(f"{self._caller}: no episode ran")
         outcome = self.outcome if self.outcome is not None else Outcome.INCONCLUSIVE
-        return _verdict(self.plan, self._scaled(), outcome, subject, max_episodes)
+        return Decision(_verdict(self.plan, self._scaled(), outcome, subject, max_episodes))
+
+
+def episodes_to_fail(plan: Plan) -> int | None:
+    """Fewest episodes after which returns all at the lower bound fail the test; a run capped
+    below it could never fail (None when no count up to the search limit does)."""
+
+    def all_worst_fails(n: int) -> bool:
+        codes, _ = simulate(np.zeros((1, n)), plan)
+        return bool(codes[0] == FAIL_CODE)
+
+    return smallest_n(all_worst_fails)
 
 
 # --------------------------------------------------------------------------------------------
 # The verdict and its message
+
+
+def _lower_bound_with(x: FloatArray, alpha: float, bets: FloatArray, truncation: float) -> float:
+    return 1.0 - betting.upper_bound_with(1.0 - x, alpha, bets, truncation)
 
 
 def interval(x: FloatArray, plan: Plan) -> tuple[float, float]:
@@ -314,8 +306,8 @@ def interval(x: FloatArray, plan: Plan) -> tuple[float, float]:
     the fail level. FAIL happened iff the upper bound is below the fail line; PASS iff the lower
     bound is above the pass line."""
     bets = tuned_bets(x, plan.gap)
-    low = stats.betting_lower_bound(x, plan.pass_alpha, bets, SEQUENTIAL_TRUNCATION)
-    high = stats.betting_upper_bound(x, plan.fail_alpha, bets, SEQUENTIAL_TRUNCATION)
+    low = _lower_bound_with(x, plan.pass_alpha, bets, SEQUENTIAL_TRUNCATION)
+    high = betting.upper_bound_with(x, plan.fail_alpha, bets, SEQUENTIAL_TRUNCATION)
     return plan.unscale(low), plan.unscale(high)
 
 
@@ -341,74 +333,83 @@ def _verdict(
     plan: Plan, x: FloatArray, outcome: Outcome, subject: Subject, max_episodes: int
 ) -> Verdict:
     n = x.size
-    values = np.asarray([plan.unscale(float(v)) for v in x])
-    mean = float(np.mean(values))
+    values = [plan.unscale(float(v)) for v in x]
     low, high = interval(x, plan)
     fail_path, pass_path = log_capitals(x, plan)
-    fail_evidence = math.exp(float(np.max(fail_path)))
-    pass_evidence = math.exp(float(np.max(pass_path)))
     lo, hi = plan.bounds
     drop = plan.tolerance * abs(plan.at_least)
-    method = f"sequential betting test, bounds ({fmt(lo)}, {fmt(hi)})"
-    check = f"mean return >= {fmt(plan.at_least)} (sequential, tolerance {fmt(plan.tolerance)})"
-    head = {Outcome.FAIL: "FAILED", Outcome.PASS: "passed", Outcome.INCONCLUSIVE: "INCONCLUSIVE"}
-    coverage = 100 * (1 - plan.alpha - plan.beta)
+    needed = episodes_to_fail(plan)
+    if outcome is not Outcome.FAIL and (needed is None or needed > max_episodes):
+        outcome = Outcome.BLIND  # capped below the episodes any failure needs
     stopped = (
-        f"stopped at episode {n} of at most {max_episodes}"
-        if outcome is not Outcome.INCONCLUSIVE
-        else f"all {max_episodes} episodes allowed ran"
+        f"all {max_episodes} episodes allowed ran"
+        if outcome in (Outcome.INCONCLUSIVE, Outcome.BLIND)
+        else f"stopped at episode {n} of at most {max_episodes}"
     )
-    mode_name = f"{plan.mode.value}, sequential"
-    lines = [
-        f"gymrec: {subject.label}: {check} {head[outcome]} "
-        f"({plan.mode.value}, alpha={fmt(plan.alpha)}, beta={fmt(plan.beta)})",
-        f"mean return {fmt(mean)} over {n} episode{'s' * (n != 1)} (seeds "
-        f"{format_seeds(subject.seeds)}), {stopped}; {coverage:g}% interval "
-        f"[{fmt(low)}, {fmt(high)}] ({method}, anytime-valid)",
-        f"rule ({mode_name}): fail when the evidence that the mean return is below "
-        f"{fmt(plan.fail_line)} reaches 1/{fmt(plan.fail_alpha)} = {fmt(1 / plan.fail_alpha)}; "
-        f"pass when the evidence that it is above {fmt(plan.pass_line)} reaches "
-        f"1/{fmt(plan.pass_alpha)} = {fmt(1 / plan.pass_alpha)}",
-        f"evidence: below {fmt(plan.fail_line)}: {fmt(fail_evidence)}; above "
-        f"{fmt(plan.pass_line)}: {fmt(pass_evidence)} (largest capital over the run)",
+    facts = [
+        f"evidence: below {fmt(plan.fail_line)}: {fmt(math.exp(float(np.max(fail_path))))}; "
+        f"above {fmt(plan.pass_line)}: {fmt(math.exp(float(np.max(pass_path))))} (largest "
+        "capital over the run)",
+        _guarantee(plan, drop),
     ]
+    if outcome is Outcome.INCONCLUSIVE:
+        facts.append(_resolution(plan, x, float(np.mean(values)), low, high, max_episodes))
+    sights: tuple[Sight, ...] = ()
+    if outcome is Outcome.BLIND:
+        sights = (Sight(line=plan.fail_line, direction="below", drop=None, needed=needed),)
+    return Verdict(
+        outcome=outcome,
+        kind=Kind.SEQUENTIAL,
+        check=f"mean return >= {fmt(plan.at_least)} (sequential, tolerance {fmt(plan.tolerance)})",
+        mode=plan.mode,
+        method=f"sequential betting test, bounds ({fmt(lo)}, {fmt(hi)}), anytime-valid",
+        alpha=plan.alpha,
+        n=n,
+        mean=float(np.mean(values)),
+        low=low,
+        high=high,
+        coverage=1 - plan.alpha - plan.beta,
+        label=subject.label,
+        seeds=subject.seeds,
+        line=plan.at_least,
+        tolerance=plan.tolerance,
+        rules=(
+            f"rule ({plan.mode.value}, sequential): fail when the evidence that the mean return "
+            f"is below {fmt(plan.fail_line)} reaches 1/{fmt(plan.fail_alpha)} = "
+            f"{fmt(1 / plan.fail_alpha)}; pass when the evidence that it is above "
+            f"{fmt(plan.pass_line)} reaches 1/{fmt(plan.pass_alpha)} = {fmt(1 / plan.pass_alpha)}",
+        ),
+        sights=sights,
+        facts=tuple(facts),
+        ties=(values.count(hi), values.count(lo), hi, lo),
+        listing_title="lowest returns",
+        listing=lowest_listing(values, subject.seeds),
+        reproduce=subject.reproduce,
+        values=tuple(values),
+        evidence={
+            "fail": [float(v) for v in fail_path],
+            "pass": [float(v) for v in pass_path],
+            "fail_threshold": math.log(1 / plan.fail_alpha),
+            "pass_threshold": math.log(1 / plan.pass_alpha),
+        },
+        headline_extra=f"beta={fmt(plan.beta)}",
+        summary_extra=stopped,
+    )
+
+
+def _guarantee(plan: Plan, drop: float) -> str:
     if plan.mode is Mode.NO_REGRESSION:
-        lines.append(
+        return (
             f"guarantee: an agent with mean >= {fmt(plan.at_least)} fails with probability at "
             f"most {fmt(plan.alpha)}; one that dropped by {fmt(drop)} (tolerance "
             f"{fmt(plan.tolerance)} x |{fmt(plan.at_least)}|) to {fmt(plan.pass_line)} or lower "
             f"passes with probability at most {fmt(plan.beta)}; in between either verdict is "
             "acceptable (an INCONCLUSIVE result is outside these bounds)"
         )
-    else:
-        lines.append(
-            f"guarantee: an agent with mean below {fmt(plan.at_least)} passes with probability "
-            f"at most {fmt(plan.alpha)}; one with mean >= {fmt(plan.fail_line)} fails with "
-            f"probability at most {fmt(plan.beta)}"
-        )
-    if outcome is Outcome.INCONCLUSIVE:
-        lines.append(_resolution(plan, x, mean, low, high, max_episodes))
-    at_lo = int(np.sum(values == lo))
-    at_hi = int(np.sum(values == hi))
-    lines.append(f"tied at a bound: {at_hi} of {n} at {fmt(hi)}, {at_lo} at {fmt(lo)}")
-    order = np.argsort(values, kind="stable")[:3]
-    lowest = ", ".join(f"seed {subject.seeds[i]}: {fmt(float(values[i]))}" for i in order)
-    lines.append(f"lowest returns: {lowest}")
-    if subject.reproduce:
-        lines.append(f"reproduce: {subject.reproduce}")
-    return Verdict(
-        outcome=outcome,
-        check=check,
-        mode=plan.mode,
-        method=method,
-        alpha=plan.alpha,
-        n=n,
-        mean=mean,
-        low=low,
-        high=high,
-        detectable_drop=drop,
-        message="\n".join(lines),
-        label=subject.label,
+    return (
+        f"guarantee: an agent with mean below {fmt(plan.at_least)} passes with probability "
+        f"at most {fmt(plan.alpha)}; one with mean >= {fmt(plan.fail_line)} fails with "
+        f"probability at most {fmt(plan.beta)}"
     )
 
 
