@@ -1,14 +1,14 @@
 """Error rates of assert_no_regression's paired test, measured by Monte Carlo.
 
-Runs the plugin's own decision function (pytest_gymrec.paired.regression_evidence) on simulated
-baseline/new return pairs and prints, per return shape and pairing structure:
+Runs the plugin's own decision function (pytest_gymrec.checks.paired.regression_evidence) on
+simulated baseline/new return pairs and prints, per return shape and pairing structure:
 
 * the false-failure (flake) rate of an agent exactly at the margin (new mean = (1 - tolerance) x
   baseline mean), which must be at most alpha;
 * the power to catch a clear drop (new mean = 0.8 x baseline mean, 15 points beyond a 5% margin);
 * side by side, two alternatives: an unpaired Welch t on the two means (what one does without
   seeds), and a paired t whose margin plugs in the baseline's sample mean (the absolute-margin
-  formulation that paired.py avoids).
+  formulation that checks/paired.py avoids).
 
 Returns lie in [0, 500] (CartPole-v1 scale). Usage::
 
@@ -24,7 +24,7 @@ from collections.abc import Callable
 import numpy as np
 from scipy import stats as scipy_stats
 
-from pytest_gymrec.paired import regression_evidence
+from pytest_gymrec.checks.paired import regression_evidence
 
 LO, HI = 0.0, 500.0
 TOLERANCE = 0.05
@@ -153,10 +153,7 @@ def detectable_drops(rng: np.random.Generator, sizes: list[int]) -> None:
     One CartPole-like baseline, a new run that differs per seed (correlated noise, same mean),
     at the plugin's default alpha of 0.01.
     """
-    from pathlib import Path
-
-    from pytest_gymrec import baseline, paired, stats
-    from pytest_gymrec.results import Episode
+    from pytest_gymrec.checks import paired
 
     print()
     print("smallest detectable drop beyond a 5% margin (80% power), alpha=0.01, CartPole-like:")
@@ -164,29 +161,22 @@ def detectable_drops(rng: np.random.Generator, sizes: list[int]) -> None:
     for size in sizes:
         base = cartpole_like(rng, (1, size))[0]
         new = new_returns(rng, base[None, :], cartpole_like, 1.0, "correlated")[0]
-        stored = baseline.Baseline(
-            env="CartPole-v1",
-            env_spec=None,
-            episodes=tuple(
-                baseline.BaselineEpisode(seed, float(value), 0) for seed, value in enumerate(base)
-            ),
+        pairing = paired.pair(
+            {seed: (float(value), 0) for seed, value in enumerate(base)},
+            {seed: (float(value), 0) for seed, value in enumerate(new)},
         )
-        by_seed = {
-            seed: Episode(seed, float(value), 0, 0.0, False, True) for seed, value in enumerate(new)
-        }
-        pairing = paired.pair(stored, by_seed)
-        drops = []
+        shown = []
         for bounds in ((LO, HI), None):
-            verdict = paired.compare(
+            verdict = paired.decide_paired(
                 pairing,
                 tolerance=TOLERANCE,
                 alpha=0.01,
                 bounds=bounds,
-                rng=stats.rng_for("benchmark"),
-                context=paired.Context(label="CartPole-like", baseline_path=Path("-")),
+                rng_key="benchmark",
+                origin=paired.Origin(label="CartPole-like", baseline="-"),
             ).verdict
-            drops.append(verdict.detectable_drop)
-        shown = ["blind" if drop is None else f"{drop:.1f}" for drop in drops]
+            drop = verdict.detectable_drop
+            shown.append("blind" if verdict.blind else "unknown" if drop is None else f"{drop:.1f}")
         print(f"{size:>4}  {shown[0]:>24}  {shown[1]:>8}  {base.mean():>13.1f}")
 
 

@@ -11,11 +11,15 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 
-from pytest_gymrec import checks, sequential, stats
-from pytest_gymrec.stats import Mode
+from pytest_gymrec.checks import core, quantile, rate, sequential
+from pytest_gymrec.verdict import Mode
 from return_shapes import BOUNDS, SHAPES, fixed_t_episodes, moments, scaled, true_mean
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
 
 RUNS = 2000
 #: Looser than the default 0.01 so that an excess of flakes is visible with 2,000 runs.
@@ -30,8 +34,13 @@ def slack(rate: float, runs: int = RUNS) -> float:
     return 3.0 * math.sqrt(rate * (1.0 - rate) / runs)
 
 
-def draw(shape: str, seed: int, episodes: int = MAX_EPISODES) -> np.ndarray:
+def draw(shape: str, seed: int, episodes: int = MAX_EPISODES) -> FloatArray:
     return SHAPES[shape](np.random.default_rng(seed), (RUNS, episodes))
+
+
+def fixed_n_fails(values: FloatArray, line: float) -> BoolArray:
+    """Whether the fixed-n no-regression check of ``mean >= line`` fails each run (row)."""
+    return np.array([core.shows_drop(core.Side(row, line, BOUNDS, ALPHA)) for row in values])
 
 
 def make_plan(at_least: float, mode: Mode = Mode.NO_REGRESSION) -> sequential.Plan:
@@ -96,34 +105,30 @@ def test_certify_passes_an_agent_below_the_line_at_most_alpha(shape: str) -> Non
 @pytest.mark.parametrize("shape", sorted(SHAPES))
 @pytest.mark.parametrize("episodes", [10, 50])
 def test_fixed_n_betting_check_flakes_at_most_alpha(shape: str, episodes: int) -> None:
-    # The rule stats.check_mean applies with bounds: plug-in bets, evidence against the line.
-    x = scaled(draw(shape, 6, episodes))
-    m = scaled(np.array(true_mean(shape))).item()
-    fails = stats.evidence_below(x, stats.predictable_bets(x, ALPHA), m) >= math.log(1 / ALPHA)
-    assert float(np.mean(fails)) <= ALPHA + slack(ALPHA)
+    # The rule mean.decide_mean applies with bounds (core.shows_drop), run by run.
+    values = draw(shape, 6, episodes)
+    assert float(np.mean(fixed_n_fails(values, true_mean(shape)))) <= ALPHA + slack(ALPHA)
 
 
 @pytest.mark.parametrize("shape", sorted(SHAPES))
 def test_fixed_n_betting_check_catches_a_clear_regression(shape: str) -> None:
     # Returns halved. (A quarter off is not "clear" for the right-skewed shape at n=200: its
     # mean is 11% of the range, so that drop is a quarter of a standard deviation.)
-    x = scaled(0.5 * draw(shape, 7, 200))
-    m = scaled(np.array(true_mean(shape))).item()
-    fails = stats.evidence_below(x, stats.predictable_bets(x, ALPHA), m) >= math.log(1 / ALPHA)
-    assert float(np.mean(fails)) >= 0.9
+    values = 0.5 * draw(shape, 7, 200)
+    assert float(np.mean(fixed_n_fails(values, true_mean(shape)))) >= 0.9
 
 
-@pytest.mark.parametrize("rate", [0.5, 0.9, 0.98])
+@pytest.mark.parametrize("true_rate", [0.5, 0.9, 0.98])
 @pytest.mark.parametrize("episodes", [20, 100])
-def test_success_rate_check_flakes_at_most_alpha(rate: float, episodes: int) -> None:
-    counts = np.random.default_rng(8).binomial(episodes, rate, RUNS * 5)
-    flake_rate = float(np.mean(checks.rate_fails(counts, episodes, rate, ALPHA)))
+def test_success_rate_check_flakes_at_most_alpha(true_rate: float, episodes: int) -> None:
+    counts = np.random.default_rng(8).binomial(episodes, true_rate, RUNS * 5)
+    flake_rate = float(np.mean(rate.rate_fails(counts, episodes, true_rate, ALPHA)))
     assert flake_rate <= ALPHA + slack(ALPHA, RUNS * 5)
 
 
 def test_success_rate_check_catches_a_clear_regression() -> None:
     counts = np.random.default_rng(9).binomial(100, 0.7, RUNS)
-    assert float(np.mean(checks.rate_fails(counts, 100, 0.9, ALPHA))) >= 0.99
+    assert float(np.mean(rate.rate_fails(counts, 100, 0.9, ALPHA))) >= 0.99
 
 
 @pytest.mark.parametrize("shape", sorted(SHAPES))
@@ -133,7 +138,7 @@ def test_quantile_check_flakes_at_most_alpha(shape: str) -> None:
     line = float(np.quantile(population, 0.1, method="inverted_cdf"))
     values = draw(shape, 11, 60)
     below = np.sum(values < line, axis=-1)
-    assert float(np.mean(checks.quantile_fails(below, 60, 0.1, ALPHA))) <= ALPHA + slack(ALPHA)
+    assert float(np.mean(quantile.quantile_fails(below, 60, 0.1, ALPHA))) <= ALPHA + slack(ALPHA)
 
 
 def test_quantile_check_catches_a_clear_regression() -> None:
@@ -141,4 +146,4 @@ def test_quantile_check_catches_a_clear_regression() -> None:
     # A quarter of episodes crash to 0: the 10th percentile falls to 0.
     crashed = np.where(np.random.default_rng(13).random(values.shape) < 0.25, 0.0, values)
     below = np.sum(crashed < 100.0, axis=-1)
-    assert float(np.mean(checks.quantile_fails(below, 60, 0.1, ALPHA))) >= 0.9
+    assert float(np.mean(quantile.quantile_fails(below, 60, 0.1, ALPHA))) >= 0.9

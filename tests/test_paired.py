@@ -1,27 +1,38 @@
-"""Unit tests of the paired comparison (pytest_gymrec.paired), without pytester.
+"""Unit tests of the paired comparison (pytest_gymrec.checks.paired) and the baseline-file
+workflow (pytest_gymrec.baseline.check_against_file), without pytester.
 
 The Monte-Carlo checks run the plugin's own vectorised decision on many simulated runs at once.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 
-from pytest_gymrec import baseline, paired, stats
+from pytest_gymrec import baseline
 from pytest_gymrec.baseline import Baseline, BaselineEpisode
+from pytest_gymrec.checks import core, paired
+from pytest_gymrec.checks.pipeline import CheckContext, Decision
 from pytest_gymrec.errors import (
     GymrecBaselineError,
+    GymrecBlindCheck,
     GymrecFailure,
-    GymrecStatisticsWarning,
+    GymrecInconclusive,
     GymrecUsageError,
 )
-from pytest_gymrec.fixture import TestRecord as Record
-from pytest_gymrec.results import CheckContext, Episode, EvalResult
+from pytest_gymrec.record import Episode
+from pytest_gymrec.record import TestRecord as Record
+from pytest_gymrec.results import EvalResult
+from pytest_gymrec.verdict import Outcome, Verdict
+
+FloatArray = npt.NDArray[np.float64]
 
 SPEC = {
     "id": "CartPole-v1",
@@ -77,16 +88,22 @@ def stored(returns: dict[int, float], **overrides: object) -> Baseline:
     return Baseline(**fields)  # type: ignore[arg-type]
 
 
+def run_of(returns: dict[int, float]) -> dict[int, tuple[float, int]]:
+    """A run as the pairing takes it: {seed: (return, length)}."""
+    return {seed: (value, int(abs(value))) for seed, value in returns.items()}
+
+
 def pairing_of(base: dict[int, float], new: dict[int, float]) -> paired.Pairing:
-    return paired.pair(stored(base), {seed: episode(seed, value) for seed, value in new.items()})
+    return paired.pair(run_of(base), run_of(new))
 
 
-def context() -> paired.Context:
-    return paired.Context(
+def origin() -> paired.Origin:
+    return paired.Origin(
         label="CartPole-v1",
-        baseline_path=Path("tests/gymrec_baselines/test_x/test_y.json"),
+        baseline="baseline tests/gymrec_baselines/test_x/test_y.json",
         reproduce="pytest tests/test_x.py::test_y",
         update_command="pytest tests/test_x.py::test_y --gymrec-update-baselines",
+        record_hint="record them with --gymrec-update-baselines",
     )
 
 
@@ -97,15 +114,20 @@ def compare(
     bounds: tuple[float, float] | None = CARTPOLE,
     tolerance: float = 0.05,
     alpha: float = 0.01,
-) -> paired.Comparison:
-    return paired.compare(
+) -> Decision:
+    return paired.decide_paired(
         pairing_of(base, new),
         tolerance=tolerance,
         alpha=alpha,
         bounds=bounds,
-        rng=stats.rng_for("t.py::test"),
-        context=context(),
+        rng_key="t.py::test",
+        origin=origin(),
     )
+
+
+def regressed_seeds(decision: Decision) -> list[int | None]:
+    """Seeds of the "most regressed seeds" listing, worst first."""
+    return [seed for seed, _ in decision.verdict.listing]
 
 
 # -- the margin as a ratio ---------------------------------------------------------------------
@@ -184,23 +206,23 @@ ALPHA = 0.05
 FLAKE_LIMIT = ALPHA + 3 * math.sqrt(ALPHA * (1 - ALPHA) / RUNS)
 
 
-def cartpole_like(rng: np.random.Generator, size: tuple[int, int]) -> np.ndarray:
+def cartpole_like(rng: np.random.Generator, size: tuple[int, int]) -> FloatArray:
     return np.where(rng.random(size) < 0.8, 500.0, rng.uniform(100, 500, size))
 
 
-def bimodal(rng: np.random.Generator, size: tuple[int, int]) -> np.ndarray:
+def bimodal(rng: np.random.Generator, size: tuple[int, int]) -> FloatArray:
     high = rng.random(size) < 0.6
     return np.clip(np.where(high, rng.normal(420, 30, size), rng.normal(80, 30, size)), 0, 500)
 
 
-def correlated(rng: np.random.Generator, base: np.ndarray, scale: float) -> np.ndarray:
+def correlated(rng: np.random.Generator, base: FloatArray, scale: float) -> FloatArray:
     """Mean exactly ``scale`` x baseline, per-seed noise that never leaves [0, 500]."""
     centre = scale * base
     room = np.minimum(centre, 500.0 - centre)
     return centre + 0.5 * rng.uniform(-1, 1, base.shape) * room
 
 
-def flake_rate(new: np.ndarray, base: np.ndarray, bounds: tuple[float, float] | None) -> float:
+def flake_rate(new: FloatArray, base: FloatArray, bounds: tuple[float, float] | None) -> float:
     shows = paired.regression_evidence(new, base, tolerance=0.05, alpha=ALPHA, bounds=bounds)
     return float(shows.mean())
 
@@ -269,6 +291,8 @@ def test_pairing_uses_shared_seeds_in_seed_order() -> None:
     assert pairing.seeds == (1, 2, 3)
     assert pairing.baseline.tolist() == [10.0, 20.0, 30.0]
     assert pairing.new.tolist() == [11.0, 21.0, 31.0]
+    assert pairing.baseline_lengths == (10, 20, 30)
+    assert pairing.new_lengths == (11, 21, 31)
     assert pairing.only_baseline == (9,)
     assert pairing.only_new == (4,)
 
@@ -285,15 +309,18 @@ def test_pairing_uses_shared_seeds_in_seed_order() -> None:
 )
 def test_runs_that_cannot_pair_are_refused(episodes: list[Episode], problem: str) -> None:
     with pytest.raises(GymrecUsageError, match=problem):
-        paired.new_run(episodes, "CartPole-v1")
+        paired.by_seed(episodes, "CartPole-v1", "gymrec.assert_no_regression()")
 
 
 def test_returns_outside_the_bounds_are_refused() -> None:
-    with pytest.raises(GymrecUsageError, match=r"seed 2 in baseline x has return 600") as raised:
-        paired.check_bounds([1.0, 600.0, 700.0], [1, 2, 3], CARTPOLE, "the marker", "in baseline x")
+    caller = "gymrec.assert_no_regression(): baseline x"
+    with pytest.raises(GymrecUsageError, match=r"baseline x: seed 2 has return 600") as raised:
+        core.checked_values(
+            [1.0, 600.0, 700.0], [1, 2, 3], CARTPOLE, "the marker", "return", caller
+        )
     assert "2 of 3" in str(raised.value)
     assert "the marker" in str(raised.value)
-    paired.check_bounds([600.0], [1], None, "nowhere", "of this run")
+    core.checked_values([600.0], [1], None, "nowhere", "return", caller)
 
 
 # -- one comparison and its message ------------------------------------------------------------
@@ -303,12 +330,13 @@ GOOD = {seed: 500.0 if seed % 5 else 420.0 + seed for seed in range(30)}
 
 def test_all_differences_zero_is_a_pass() -> None:
     for bounds in (CARTPOLE, None):
-        comparison = compare(GOOD, dict(GOOD), bounds=bounds)
-        verdict = comparison.verdict
-        assert verdict.outcome is stats.Outcome.PASS
+        decision = compare(GOOD, dict(GOOD), bounds=bounds)
+        verdict = decision.verdict
+        assert verdict.outcome is Outcome.PASS
         assert verdict.mean == 0
         assert "every shared seed has exactly its baseline return" in verdict.message
-        assert comparison.most_regressed == ()
+        assert verdict.listing == ()
+        assert decision.flagged == ()
         assert verdict.cautions == ()
 
 
@@ -316,11 +344,14 @@ def test_a_clear_drop_fails_with_the_most_regressed_seeds() -> None:
     new = {seed: value * 0.5 for seed, value in GOOD.items()}
     new[7] = 3.0
     new[12] = 10.0
-    comparison = compare(GOOD, new)
-    verdict = comparison.verdict
-    assert verdict.outcome is stats.Outcome.FAIL
-    assert [seed for seed, _, _ in comparison.most_regressed][:2] == [7, 12]
-    assert len(comparison.most_regressed) == paired.MOST_REGRESSED_SHOWN
+    decision = compare(GOOD, new)
+    verdict = decision.verdict
+    assert verdict.outcome is Outcome.FAIL
+    assert regressed_seeds(decision)[:2] == [7, 12]
+    assert len(verdict.listing) == paired.MOST_REGRESSED_SHOWN
+    # The same seeds are flagged (by index into the shared seeds) for failure videos.
+    shared = pairing_of(GOOD, new).seeds
+    assert [shared[index] for index, _ in decision.flagged] == regressed_seeds(decision)
     message = verdict.message
     assert "FAILED" in message
     assert "seed 7: 500 -> 3 (500 -> 3 steps)" in message
@@ -336,12 +367,14 @@ def test_a_clear_drop_fails_with_the_most_regressed_seeds() -> None:
 
 def test_a_drop_within_the_margin_passes_and_says_what_it_could_detect() -> None:
     new = {seed: value - 5.0 for seed, value in GOOD.items()}  # about 1% lower
-    verdict = compare(GOOD, new).verdict
-    assert verdict.outcome is stats.Outcome.PASS
+    decision = compare(GOOD, new)
+    verdict = decision.verdict
+    assert verdict.outcome is Outcome.PASS
     assert "is not below" in verdict.message
     assert verdict.detectable_drop is not None
     assert verdict.detectable_drop > 0
     assert "if the drop is intended" not in verdict.message
+    assert decision.flagged == ()  # only a failing comparison flags seeds
 
 
 def test_the_detectable_drop_is_caught_when_it_happens() -> None:
@@ -353,40 +386,61 @@ def test_the_detectable_drop_is_caught_when_it_happens() -> None:
     margin = 0.05 * float(np.mean(list(base.values())))
     beyond = margin + 1.2 * verdict.detectable_drop
     dropped = {seed: value - beyond for seed, value in noisy.items()}
-    assert compare(base, dropped, bounds=None).verdict.outcome is stats.Outcome.FAIL
+    assert compare(base, dropped, bounds=None).verdict.outcome is Outcome.FAIL
 
 
 def test_seeds_on_one_side_are_reported_and_left_out() -> None:
     base = {seed: 500.0 for seed in range(20)}
     new = {seed: 500.0 for seed in range(10, 40)}
-    comparison = compare(base, new)
-    message = comparison.verdict.message
-    assert comparison.verdict.n == 10
+    verdict = compare(base, new).verdict
+    message = verdict.message
+    assert verdict.n == 10
     assert "20 seeds of this run (20-39) have no baseline" in message
+    assert "(record them with --gymrec-update-baselines)" in message
     assert "10 baseline seeds (0-9) were not run" in message
 
 
 def test_one_seed_without_bounds_is_inconclusive() -> None:
     verdict = compare({0: 500.0}, {0: 10.0}, bounds=None).verdict
-    assert verdict.outcome is stats.Outcome.INCONCLUSIVE
+    assert verdict.outcome is Outcome.INCONCLUSIVE
     assert "a paired t needs at least 2" in verdict.message
 
 
-def test_too_few_seeds_for_betting_warns_that_it_cannot_fail() -> None:
+def test_too_few_seeds_for_betting_cannot_fail() -> None:
     base = {seed: 500.0 for seed in range(5)}
     new = {seed: 0.0 for seed in range(5)}
     verdict = compare(base, new).verdict
-    assert verdict.outcome is stats.Outcome.PASS  # blind: not even a total collapse is caught
-    assert any("cannot fail" in caution for caution in verdict.cautions)
+    # Not even a total collapse on five seeds is evidence: the comparison cannot fail.
+    assert verdict.outcome is Outcome.BLIND
+    assert "CANNOT FAIL" in verdict.message.splitlines()[0]
     assert "blind:" in verdict.message
     assert verdict.blind
-    needed = paired.blind_below(paired.difference_bounds(CARTPOLE, 0.95), 0.01)
-    assert needed is not None
+    needed = paired.seeds_to_fail(CARTPOLE, 0.05, 0.01)
+    assert needed > 5
+    assert f"at least {needed} episodes would make it able to fail" in verdict.message
+    assert verdict.episodes_needed == needed
     base = {seed: 500.0 for seed in range(needed)}
     new = {seed: 0.0 for seed in range(needed)}
     enough = compare(base, new).verdict
-    assert enough.outcome is stats.Outcome.FAIL
+    assert enough.outcome is Outcome.FAIL
     assert not enough.blind
+    fewer = compare(dict(list(base.items())[1:]), dict(list(new.items())[1:])).verdict
+    assert fewer.outcome is Outcome.BLIND
+
+
+def test_a_comparison_that_can_fail_is_not_blind() -> None:
+    """Changes spread over the whole range: no drop within the bounds is caught with 80%
+    probability, yet every seed falling from the best return to the worst would fail."""
+    needed = paired.seeds_to_fail(CARTPOLE, 0.05, 0.01)
+    rng = np.random.default_rng(16)
+    base = {seed: float(value) for seed, value in enumerate(rng.uniform(0, 500, needed))}
+    new = {seed: float(value) for seed, value in enumerate(rng.uniform(0, 500, needed))}
+    verdict = compare(base, new).verdict
+    assert verdict.outcome is Outcome.PASS
+    assert not verdict.blind
+    assert "blind:" not in verdict.message
+    assert verdict.detectable_drop is None
+    assert "detectable: unknown: no drop within the bounds" in verdict.message
 
 
 def test_paired_t_cautions_about_ties() -> None:
@@ -397,11 +451,53 @@ def test_paired_t_cautions_about_ties() -> None:
     assert any("tie" in caution for caution in verdict.cautions)
 
 
+def test_float_ties_are_ties() -> None:
+    """New returns equal to the baseline's up to the last binary place (rewards summed in
+    another order), and one seed that really dropped: the equal seeds tie at a change of zero.
+    They are not a strongly skewed spread of tiny changes, not lower or higher, not regressed."""
+    rng = np.random.default_rng(17)
+    old = rng.uniform(100, 200, 30)
+    new = np.where(np.arange(30) % 2 == 0, np.nextafter(old, np.inf), np.nextafter(old, -np.inf))
+    new[3] = 0.0
+    assert np.unique(new - old).size > 3  # as floats, the tiny changes differ
+    base_run = {seed: float(value) for seed, value in enumerate(old)}
+    new_run = {seed: float(value) for seed, value in enumerate(new)}
+    decision = compare(base_run, new_run, bounds=None)
+    verdict = decision.verdict
+    assert not any("skewed" in caution for caution in verdict.cautions)
+    assert any("29 of 30 episodes tie at one return difference" in c for c in verdict.cautions)
+    assert "per seed: 1 lower, 0 higher, 29 unchanged" in verdict.message
+    assert regressed_seeds(decision) == [3]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        compare(base_run, new_run, bounds=None)
+    # Float ties everywhere: an unchanged agent, whatever the rounding.
+    new_run[3] = base_run[3]
+    unchanged = compare(base_run, new_run, bounds=None).verdict
+    assert unchanged.outcome is Outcome.PASS
+    assert "every shared seed has exactly its baseline return" in unchanged.message
+    assert unchanged.cautions == ()
+
+
+def test_nearly_constant_changes_raise_no_runtime_warning() -> None:
+    """Every seed dropped by the same amount, up to float rounding: scipy's skewness would warn
+    of catastrophic cancellation; the comparison must not let that RuntimeWarning out."""
+    old = np.random.default_rng(18).uniform(100, 200, 30)
+    new = np.nextafter(old - 5.0, np.where(np.arange(30) % 2, 0.0, 1e9))
+    base_run = {seed: float(value) for seed, value in enumerate(old)}
+    new_run = {seed: float(value) for seed, value in enumerate(new)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        verdict = compare(base_run, new_run, bounds=None).verdict
+    assert not any("skewed" in caution for caution in verdict.cautions)
+    assert any("30 of 30 episodes tie" in caution for caution in verdict.cautions)
+
+
 def test_zero_tolerance_fails_on_any_evidenced_drop() -> None:
     base = {seed: 300.0 + seed for seed in range(30)}
     new = {seed: value - 2.0 - 0.01 * (seed % 3) for seed, value in base.items()}
-    assert compare(base, new, tolerance=0.0, bounds=None).verdict.outcome is stats.Outcome.FAIL
-    assert compare(base, new, tolerance=0.05, bounds=None).verdict.outcome is stats.Outcome.PASS
+    assert compare(base, new, tolerance=0.0, bounds=None).verdict.outcome is Outcome.FAIL
+    assert compare(base, new, tolerance=0.05, bounds=None).verdict.outcome is Outcome.PASS
 
 
 # -- env changes -------------------------------------------------------------------------------
@@ -409,17 +505,17 @@ def test_zero_tolerance_fails_on_any_evidenced_drop() -> None:
 
 def test_env_changes_list_what_differs() -> None:
     changed = {**SPEC, "max_episode_steps": 200, "kwargs": {"sutton_barto_reward": True}}
-    changes = paired.env_changes(stored(GOOD), "CartPole-v1", changed)
+    changes = baseline.env_changes(stored(GOOD), "CartPole-v1", changed)
     assert changes == [
         "kwargs.sutton_barto_reward: (absent) -> True",
         "max_episode_steps: 500 -> 200",
     ]
-    assert paired.env_changes(stored(GOOD), "CartPole-v1", dict(SPEC)) == []
+    assert baseline.env_changes(stored(GOOD), "CartPole-v1", dict(SPEC)) == []
 
 
 def test_without_specs_the_env_label_decides() -> None:
-    assert paired.env_changes(stored(GOOD, env_spec=None), "CartPole-v1", None) == []
-    assert paired.env_changes(stored(GOOD, env_spec=None), "make_env", None) == [
+    assert baseline.env_changes(stored(GOOD, env_spec=None), "CartPole-v1", None) == []
+    assert baseline.env_changes(stored(GOOD, env_spec=None), "make_env", None) == [
         "env: 'CartPole-v1' -> 'make_env'"
     ]
 
@@ -433,17 +529,29 @@ def run_check(
     record: Record,
     *,
     update: bool = False,
+    blind_fails: bool = True,
     **kwargs: object,
-) -> stats.Verdict | None:
+) -> Verdict | None:
+    """``check_against_file`` as the fixture calls it: the result's context records verdicts
+    and flags episodes into ``record``, and names the command that reruns the test."""
     options: dict[str, object] = {"tolerance": 0.05, "alpha": None, "bounds": None}
     options.update(kwargs)
-    return paired.assert_no_regression(
-        result,
+    context = dataclasses.replace(
+        result.context,
+        reproduce="pytest test_x.py::test_y",
+        record=record.add_verdict,
+        flag=record.flag,
+        blind_fails=blind_fails,
+    )
+    return baseline.check_against_file(
+        EvalResult(
+            result.episodes, env_label=result.env_label, context=context, env_spec=result.env_spec
+        ),
         path=tmp_path / "gymrec_baselines" / "test_x" / "test_y.json",
         record=record,
         update=update,
-        reproduce="pytest test_x.py::test_y",
-        **options,  # type: ignore[arg-type]
+        created_this_session=set(),
+        **options,
     )
 
 
@@ -466,9 +574,11 @@ def test_the_whole_cycle(tmp_path: Path) -> None:
     worse = {seed: value / 4 for seed, value in GOOD.items()}
     result = evaluation(worse)
     record = Record("test_x.py::test_y")
-    with pytest.raises(GymrecFailure, match="no regression against the baseline FAILED"):
+    with pytest.raises(GymrecFailure, match=r"mean change vs baseline >= -\S+ FAILED") as failed:
         run_check(tmp_path, result, record)
-    assert record.verdicts[0].outcome is stats.Outcome.FAIL
+    assert f"baseline: baseline {path}" in str(failed.value)
+    assert "pytest test_x.py::test_y --gymrec-update-baselines" in str(failed.value)
+    assert record.verdicts[0].outcome is Outcome.FAIL
     flagged_seeds = [flagged.seed for flagged, _ in record.flagged]
     assert len(flagged_seeds) == paired.MOST_REGRESSED_SHOWN
     assert all(flagged in result.episodes for flagged, _ in record.flagged)
@@ -521,7 +631,7 @@ def test_no_shared_seeds_fails_with_what_to_run(tmp_path: Path) -> None:
     later = evaluation({seed + 100: 500.0 for seed in range(20)})
     with pytest.raises(GymrecFailure, match="no seed in common") as raised:
         run_check(tmp_path, later, Record("t"))
-    assert "--gymrec-seeds 0-29" in str(raised.value)
+    assert "--gymrec-seeds=0-29" in str(raised.value)
 
 
 def test_bounds_fall_back_to_the_baselines(tmp_path: Path) -> None:
@@ -541,10 +651,22 @@ def test_arguments_are_checked(tmp_path: Path) -> None:
             run_check(tmp_path, evaluation(GOOD), Record("t"), tolerance=tolerance)
     with pytest.raises(GymrecUsageError, match="alpha"):
         run_check(tmp_path, evaluation(GOOD), Record("t"), alpha=2.0)
-    with pytest.raises(GymrecUsageError, match="takes the EvalResult"):
-        run_check(tmp_path, [1, 2, 3], Record("t"))  # type: ignore[arg-type]
+    # The fixture refuses what is not an EvalResult before it gets here; so does the
+    # in-memory comparison.
+    not_a_result: Any = [1, 2, 3]
+    with pytest.raises(GymrecUsageError, match="must be an EvalResult"):
+        evaluation(GOOD).assert_no_regression(not_a_result)
     with pytest.raises(GymrecUsageError, match="outside bounds"):
         run_check(tmp_path, evaluation({0: 600.0}), Record("t"))
+
+
+def test_numpy_tolerance_is_accepted(tmp_path: Path) -> None:
+    run_check(tmp_path, evaluation(GOOD), Record("t"), update=True)
+    record = Record("t")
+    verdict = run_check(tmp_path, evaluation(GOOD), record, tolerance=np.float32(0.05))
+    assert verdict is not None
+    assert verdict.passed
+    assert verdict.tolerance == pytest.approx(0.05)
 
 
 def test_a_gymnasium_version_change_is_mentioned(tmp_path: Path) -> None:
@@ -556,11 +678,18 @@ def test_a_gymnasium_version_change_is_mentioned(tmp_path: Path) -> None:
         run_check(tmp_path, worse, Record("t"))
 
 
-def test_blind_comparisons_warn(tmp_path: Path) -> None:
+def test_blind_comparisons_fail_or_warn(tmp_path: Path) -> None:
     few = {seed: 500.0 for seed in range(4)}
     run_check(tmp_path, evaluation(few), Record("t"), update=True)
-    with pytest.warns(GymrecStatisticsWarning, match="cannot fail"):
-        run_check(tmp_path, evaluation({seed: 0.0 for seed in range(4)}), Record("t"))
+    collapsed = evaluation({seed: 0.0 for seed in range(4)})
+    record = Record("t")
+    with pytest.raises(GymrecBlindCheck, match="CANNOT FAIL"):
+        run_check(tmp_path, collapsed, record)
+    assert record.verdicts[0].outcome is Outcome.BLIND
+    with pytest.warns(GymrecInconclusive, match="CANNOT FAIL"):
+        verdict = run_check(tmp_path, collapsed, Record("t"), blind_fails=False)
+    assert verdict is not None
+    assert verdict.blind
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         run_check(tmp_path, evaluation(GOOD), Record("t"), update=True)

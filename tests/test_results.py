@@ -4,17 +4,21 @@ context, what they hand back to it, and what they raise."""
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
+import numpy as np
 import pytest
 
 from pytest_gymrec.errors import (
+    GymrecBlindCheck,
     GymrecFailure,
     GymrecInconclusive,
     GymrecStatisticsWarning,
     GymrecUsageError,
 )
-from pytest_gymrec.results import CheckContext, Episode, EvalResult
-from pytest_gymrec.stats import Outcome, Verdict
+from pytest_gymrec.record import Episode
+from pytest_gymrec.results import CheckContext, EvalResult
+from pytest_gymrec.verdict import Outcome, Verdict
 
 
 def episode(seed: int | None, return_: float, length: int | None = None, **kw: object) -> Episode:
@@ -61,9 +65,16 @@ def bad(n: int = 40) -> list[Episode]:
 
 def test_parallel_lists_and_label() -> None:
     result = EvalResult([episode(3, 10.0, env_label="A-v0"), episode(1, 20.0, 7, env_label="B-v0")])
-    assert result.returns == [10.0, 20.0]
-    assert result.lengths == [10, 7]
-    assert result.seeds == [3, 1]
+    # Read-only numpy arrays (float64, int64, int64), in the order the episodes ran.
+    assert result.returns.tolist() == [10.0, 20.0]
+    assert result.lengths.tolist() == [10, 7]
+    assert result.seeds.tolist() == [3, 1]
+    assert [str(array.dtype) for array in (result.returns, result.lengths, result.seeds)] == [
+        "float64",
+        "int64",
+        "int64",
+    ]
+    assert not result.returns.flags.writeable
     assert len(result) == 2
     assert result.label() == "A-v0, B-v0"  # named from the episodes when not given
     assert EvalResult([], env_label="CartPole-v1").label() == "CartPole-v1"
@@ -202,3 +213,38 @@ def test_without_a_context_checks_still_work() -> None:
     result = EvalResult(bad(), env_label="Hand-v0")
     with pytest.raises(GymrecFailure, match=r"alpha=0\.01"):
         result.assert_return(at_least=475, bounds=(0, 500))
+
+
+def test_numpy_numbers_are_accepted_as_arguments() -> None:
+    """Lines and tolerances computed with numpy (np.int64, np.float32) are numbers too."""
+    collected = Collected()
+    result = EvalResult(good(100), context=collected.context())
+    at_least: Any = np.int64(475)
+    tolerance: Any = np.float32(0.05)
+    verdict = result.assert_return(at_least=at_least, tolerance=tolerance)
+    assert verdict.passed  # and it sees the declared drop of 23.75
+    assert verdict.line == 475.0
+    assert verdict.tolerance == pytest.approx(0.05)
+    assert result.assert_length(at_least=np.int64(100), bounds=(0, 500)).passed
+    half: Any = np.float32(0.5)
+    rate = result.assert_success_rate(
+        np.float64(0.5), success=lambda ep: ep.return_ >= 195, tolerance=half
+    )
+    assert rate.outcome is Outcome.PASS
+    assert result.assert_quantile(np.float32(0.25), at_least=at_least).passed
+    same = EvalResult(good(100), context=collected.context())
+    assert result.assert_no_regression(same, tolerance=tolerance).passed
+    for verdict in collected.verdicts:
+        assert isinstance(verdict.line, float)
+
+
+def test_a_check_that_cannot_fail_fails_as_blind_or_warns() -> None:
+    few = [episode(seed, 500.0) for seed in range(2)]
+    result = EvalResult(few, context=Collected().context())
+    with pytest.raises(GymrecBlindCheck, match="CANNOT FAIL") as raised:
+        result.assert_return(at_least=100)
+    assert isinstance(raised.value, GymrecFailure)
+    assert "would make it able to fail" in str(raised.value)
+    warn = EvalResult(few, context=Collected().context(blind_fails=False))
+    with pytest.warns(GymrecInconclusive, match="CANNOT FAIL"):
+        assert warn.assert_return(at_least=100).outcome is Outcome.BLIND

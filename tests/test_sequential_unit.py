@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from scipy import stats as scipy_stats
 
-from pytest_gymrec import checks, sequential, stats
+from pytest_gymrec.checks import betting, core, mean, quantile, rate, sequential
 from pytest_gymrec.errors import GymrecUsageError
-from pytest_gymrec.results import Episode
-from pytest_gymrec.stats import Mode, Outcome, Subject
+from pytest_gymrec.record import Episode
+from pytest_gymrec.verdict import Mode, Outcome, Subject, Verdict
 
 
 def make_plan(
@@ -37,14 +37,14 @@ def make_plan(
 SUBJECT = Subject("Env-v0", (), "pytest t.py::test")
 
 
-def run(values: list[float], plan: sequential.Plan, max_episodes: int = 500) -> stats.Verdict:
+def run(values: list[float], plan: sequential.Plan, max_episodes: int = 500) -> Verdict:
     test = sequential.SequentialTest(plan, "the test", "caller()")
-    for seed, value in enumerate(values):
+    for seed, value in enumerate(values[:max_episodes]):
         if test.decided:
             break
         test.add(value, seed)
     subject = Subject("Env-v0", tuple(test.seeds), "pytest t.py::test")
-    return test.verdict(subject, max_episodes)
+    return test.decide(subject, max_episodes).verdict
 
 
 # -- plan: the lines and bad input ------------------------------------------------------------
@@ -52,10 +52,12 @@ def run(values: list[float], plan: sequential.Plan, max_episodes: int = 500) -> 
 
 def test_plan_places_lines_for_no_regression_and_certify() -> None:
     plan = make_plan()
-    assert (plan.fail_line, plan.pass_line) == (475.0, pytest.approx(427.5))
+    assert plan.fail_line == 475.0
+    assert plan.pass_line == pytest.approx(427.5)
     assert (plan.fail_alpha, plan.pass_alpha) == (0.01, 0.1)
     certify = make_plan(at_least=400, mode=Mode.CERTIFY)
-    assert (certify.pass_line, certify.fail_line) == (400.0, pytest.approx(440.0))
+    assert certify.pass_line == 400.0
+    assert certify.fail_line == pytest.approx(440.0)
     assert (certify.pass_alpha, certify.fail_alpha) == (0.01, 0.1)
 
 
@@ -94,6 +96,22 @@ def test_certify_fail_line_above_upper_bound_is_a_usage_error() -> None:
 def test_zero_line_is_a_usage_error() -> None:
     with pytest.raises(GymrecUsageError, match="at_least=0"):
         make_plan(at_least=0, bounds=(-1, 1))
+
+
+def test_numpy_numbers_are_accepted() -> None:
+    plan = sequential.plan(
+        at_least=np.int64(100),
+        tolerance=np.float32(0.05),
+        bounds=(0.0, 500.0),
+        bounds_source="the test",
+        alpha=0.01,
+        beta=0.1,
+        mode=Mode.NO_REGRESSION,
+        caller="caller()",
+    )
+    assert plan.fail_line == 100.0
+    assert plan.pass_line == pytest.approx(95.0)
+    assert isinstance(plan.tolerance, float)
 
 
 def test_non_numeric_line_is_a_usage_error() -> None:
@@ -165,8 +183,8 @@ def test_episode_outside_bounds_names_seed_and_source() -> None:
 
 def test_verdict_without_episodes_is_a_usage_error() -> None:
     test = sequential.SequentialTest(make_plan(), "the test", "caller()")
-    with pytest.raises(GymrecUsageError):
-        test.verdict(SUBJECT, 10)
+    with pytest.raises(GymrecUsageError, match="no episode ran"):
+        test.decide(SUBJECT, 10)
 
 
 def test_incremental_run_agrees_with_the_vectorised_simulation() -> None:
@@ -214,18 +232,20 @@ def test_certify_passes_only_on_evidence_above_the_line() -> None:
 
 def test_log_capital_matches_evidence_below() -> None:
     x = np.random.default_rng(4).random((3, 40))
-    bets = stats.predictable_bets(x, 0.05)
-    path = stats.log_capital(x, bets, 0.6)
-    assert np.allclose(path.max(-1), stats.evidence_below(x, bets, 0.6))
+    bets = betting.predictable_bets(x, 0.05)
+    path = betting.log_capital(x, bets, 0.6)
+    assert np.allclose(path.max(-1), betting.evidence_below(x, bets, 0.6))
     manual = np.cumsum(np.log1p(-np.minimum(bets, 0.5 / 0.4) * (x - 0.6)), -1)
     assert np.allclose(path, manual)
 
 
 def test_betting_bounds_unchanged_by_default_arguments() -> None:
     x = np.random.default_rng(5).random(30)
-    assert stats.betting_upper_bound(x, 0.05) == stats.betting_upper_bound(
-        x, 0.05, stats.predictable_bets(x, 0.05), stats.BET_TRUNCATION
+    assert betting.upper_bound(x, 0.05) == betting.upper_bound_with(
+        x, 0.05, betting.predictable_bets(x, 0.05), betting.BET_TRUNCATION
     )
+    # Seeds in the order given leave the order (and so the bound) as it was.
+    assert betting.upper_bound(x, 0.05, tuple(range(30))) == betting.upper_bound(x, 0.05)
 
 
 # -- success rate -------------------------------------------------------------------------------
@@ -238,23 +258,24 @@ def episode(seed: int, value: float) -> Episode:
 def test_success_rule_is_the_exact_binomial_test() -> None:
     for k in range(21):
         expected = scipy_stats.binomtest(k, 20, 0.8, alternative="less").pvalue <= 0.05
-        assert bool(checks.rate_fails(k, 20, 0.8, 0.05)) == expected
+        assert bool(rate.rate_fails(k, 20, 0.8, 0.05)) == expected
         certified = scipy_stats.binomtest(k, 20, 0.8, alternative="greater").pvalue <= 0.05
-        assert bool(checks.rate_certified(k, 20, 0.8, 0.05)) == certified
+        assert bool(rate.rate_certified(k, 20, 0.8, 0.05)) == certified
 
 
 def test_clopper_pearson_matches_scipy_and_is_dual_to_the_test() -> None:
     for k in (0, 3, 17, 20):
-        low, high = checks.clopper_pearson(k, 20, 0.05)
+        low, high = rate.clopper_pearson(k, 20, 0.05)
         interval = scipy_stats.binomtest(k, 20).proportion_ci(0.9, method="exact")
-        assert (low, high) == (pytest.approx(interval.low), pytest.approx(interval.high))
-        for rate in np.linspace(0.01, 0.99, 50):
-            assert bool(checks.rate_fails(k, 20, rate, 0.05)) == (high < rate)
+        assert low == pytest.approx(interval.low)
+        assert high == pytest.approx(interval.high)
+        for line in np.linspace(0.01, 0.99, 50):
+            assert bool(rate.rate_fails(k, 20, line, 0.05)) == (high < line)
 
 
 def test_success_rate_verdict_messages() -> None:
     subject = Subject("Env-v0", tuple(range(20)), "pytest t.py")
-    verdict = checks.check_success_rate(
+    decision = rate.decide_success_rate(
         [True] * 10 + [False] * 10,
         at_least=0.9,
         alpha=0.01,
@@ -263,16 +284,18 @@ def test_success_rate_verdict_messages() -> None:
         tolerance=None,
         predicate_name="reached_goal",
     )
+    verdict = decision.verdict
     assert verdict.outcome is Outcome.FAIL
     assert "success rate >= 0.9 (reached_goal) FAILED" in verdict.message
-    assert "10 of 20 episodes" in verdict.message
+    assert "success rate (10 of 20) 0.5 over 20 episodes" in verdict.message
     assert "not successful (10): seeds 10-19" in verdict.message
     assert verdict.message.endswith("reproduce: pytest t.py")
+    assert [index for index, _ in decision.flagged] == list(range(10, 20))
 
 
 def test_success_rate_blind_and_cannot_see() -> None:
     subject = Subject("Env-v0", tuple(range(3)), None)
-    verdict = checks.check_success_rate(
+    verdict = rate.decide_success_rate(
         [True, True, True],
         at_least=0.5,
         alpha=0.01,
@@ -280,30 +303,36 @@ def test_success_rate_blind_and_cannot_see() -> None:
         subject=subject,
         tolerance=0.2,
         predicate_name="p",
-    )
+    ).verdict
     # (1 - 0.5)**3 = 0.125 > 0.01: three episodes cannot fail this check at all.
-    assert verdict.outcome is Outcome.PASS
+    assert verdict.outcome is Outcome.BLIND
+    assert "CANNOT FAIL" in verdict.message.splitlines()[0]
     assert "blind: with n=3" in verdict.message
-    assert "at least 7 episodes are needed" in verdict.message
-    assert any("cannot see" in caution for caution in verdict.cautions)
+    assert "at least 7 episodes would make it able to fail" in verdict.message
+    assert "cannot see: with n=3 a drop of 0.1 (the tolerance, to 0.4)" in verdict.message
+    wanted_needed = rate.rate_episodes_needed(0.5, 0.1, 0.01)
+    assert wanted_needed is not None
+    assert verdict.episodes_needed == max(7, wanted_needed)
+    assert bool(rate.rate_fails(0, 7, 0.5, 0.01))
+    assert not rate.rate_fails(0, 6, 0.5, 0.01)
 
 
 def test_rate_detectable_drop_has_the_stated_power() -> None:
-    drop = checks.rate_detectable_drop(100, 0.9, 0.01)
+    drop = rate.rate_detectable_drop(100, 0.9, 0.01)
     assert drop is not None
-    critical = max(k for k in range(101) if checks.rate_fails(k, 100, 0.9, 0.01))
+    critical = max(k for k in range(101) if rate.rate_fails(k, 100, 0.9, 0.01))
     assert scipy_stats.binom.cdf(critical, 100, 0.9 - drop) == pytest.approx(0.8, abs=1e-6)
-    needed = checks.rate_episodes_needed(0.9, drop, 0.01)
+    needed = rate.rate_episodes_needed(0.9, drop, 0.01)
     assert needed is not None
     assert needed <= 100
 
 
-@pytest.mark.parametrize("rate", [-0.1, 1.1, "x"])
-def test_success_rate_line_must_be_a_rate(rate: object) -> None:
+@pytest.mark.parametrize("line", [-0.1, 1.1, "x"])
+def test_success_rate_line_must_be_a_rate(line: object) -> None:
     with pytest.raises(GymrecUsageError, match="at_least"):
-        checks.check_success_rate(
+        rate.decide_success_rate(
             [True],
-            at_least=rate,
+            at_least=line,
             alpha=0.01,
             mode=Mode.NO_REGRESSION,
             subject=SUBJECT,
@@ -320,18 +349,18 @@ def test_success_predicate_that_raises_names_the_seed() -> None:
 
     episodes = [episode(seed, 1.0) for seed in range(6)]
     with pytest.raises(GymrecUsageError, match=r"broken raised KeyError.*seed 4"):
-        checks.successes_of(episodes, broken, "assert_success_rate()")
+        rate.successes_of(episodes, broken, "assert_success_rate()")
 
 
 def test_success_predicate_must_return_a_bool() -> None:
     with pytest.raises(GymrecUsageError, match=r"returned 0.5.*seed 0"):
-        checks.successes_of([episode(0, 1.0)], lambda ep: 0.5, "assert_success_rate()")
+        rate.successes_of([episode(0, 1.0)], lambda ep: 0.5, "assert_success_rate()")
     with pytest.raises(GymrecUsageError, match="must be a callable"):
-        checks.successes_of([episode(0, 1.0)], "yes", "assert_success_rate()")  # type: ignore[arg-type]
+        rate.successes_of([episode(0, 1.0)], "yes", "assert_success_rate()")  # type: ignore[arg-type]
 
 
 def test_success_predicate_may_return_numpy_bools() -> None:
-    assert checks.successes_of(
+    assert rate.successes_of(
         [episode(0, 1.0), episode(1, -1.0)], lambda ep: np.float64(ep.return_) > 0, "x"
     ) == [True, False]
 
@@ -342,19 +371,20 @@ def test_success_predicate_may_return_numpy_bools() -> None:
 def test_quantile_rule_matches_scipy_binomtest() -> None:
     for below in range(31):
         pvalue = scipy_stats.binomtest(below, 30, 0.1, alternative="greater").pvalue
-        assert bool(checks.quantile_fails(below, 30, 0.1, 0.05)) == (pvalue <= 0.05)
+        assert bool(quantile.quantile_fails(below, 30, 0.1, 0.05)) == (pvalue <= 0.05)
 
 
 def test_quantile_bounds_are_dual_to_the_rules() -> None:
     values = np.random.default_rng(6).normal(0, 1, 40)
-    low, high = checks.quantile_bounds(values, 0.2, 0.05)
+    low, high = quantile.quantile_bounds(values, 0.2, 0.05)
     for line in np.linspace(-3, 3, 121):
         below = int(np.sum(values < line))
-        assert bool(checks.quantile_fails(below, 40, 0.2, 0.05)) == (line > high)
-        assert bool(checks.quantile_certified(below, 40, 0.2, 0.05)) == (line <= low)
+        assert bool(quantile.quantile_fails(below, 40, 0.2, 0.05)) == (line > high)
+        assert bool(quantile.quantile_certified(below, 40, 0.2, 0.05)) == (line <= low)
 
 
-def quantile(values: list[float], **kwargs: object) -> tuple[stats.Verdict, list[int]]:
+def check_quantile(values: list[float], **kwargs: object) -> tuple[Verdict, list[int]]:
+    """The verdict, and the indices of the episodes it flags (on the wrong side of a line)."""
     subject = Subject("Env-v0", tuple(range(len(values))), None)
     arguments: dict[str, object] = {
         "at_least": None,
@@ -366,12 +396,13 @@ def quantile(values: list[float], **kwargs: object) -> tuple[stats.Verdict, list
     }
     arguments.update(kwargs)
     q = arguments.pop("q", 0.1)
-    return checks.check_quantile(values, q, **arguments)  # type: ignore[arg-type]
+    decision = quantile.decide_quantile(values, q, **arguments)  # type: ignore[arg-type]
+    return decision.verdict, sorted({index for index, _ in decision.flagged})
 
 
 def test_quantile_check_fails_and_names_offending_episodes() -> None:
     values = [500.0] * 30 + [10.0] * 20
-    verdict, offending = quantile(values, at_least=100)
+    verdict, offending = check_quantile(values, at_least=100)
     assert verdict.outcome is Outcome.FAIL
     assert offending == list(range(30, 50))
     assert "10th percentile of return >= 100 FAILED" in verdict.message
@@ -379,21 +410,22 @@ def test_quantile_check_fails_and_names_offending_episodes() -> None:
 
 def test_quantile_at_most_reflects() -> None:
     values = [float(v) for v in range(100)]
-    verdict, _ = quantile(values, q=0.9, at_most=50)
+    verdict, _ = check_quantile(values, q=0.9, at_most=50)
     assert verdict.outcome is Outcome.FAIL
-    verdict, offending = quantile(values, q=0.9, at_most=99)
+    verdict, offending = check_quantile(values, q=0.9, at_most=99)
     assert verdict.outcome is Outcome.PASS
     assert offending == []
 
 
 def test_quantile_blind_when_too_few_episodes() -> None:
-    verdict, _ = quantile([0.0, 0.0], at_least=100)
-    assert verdict.outcome is Outcome.PASS
+    verdict, _ = check_quantile([0.0, 0.0], at_least=100)
+    assert verdict.outcome is Outcome.BLIND
     assert "blind: with n=2" in verdict.message
     needed = int(verdict.message.split("at least ")[1].split(" episodes")[0])
+    assert verdict.episodes_needed == needed
     # The count named is the first at which all-bad data really fails the rule.
-    assert checks.quantile_fails(needed, needed, 0.1, 0.01)
-    assert not checks.quantile_fails(needed - 1, needed - 1, 0.1, 0.01)
+    assert quantile.quantile_fails(needed, needed, 0.1, 0.01)
+    assert not quantile.quantile_fails(needed - 1, needed - 1, 0.1, 0.01)
 
 
 @pytest.mark.parametrize(
@@ -406,65 +438,60 @@ def test_quantile_blind_when_too_few_episodes() -> None:
 )
 def test_quantile_bad_input(kwargs: dict[str, object], match: str) -> None:
     with pytest.raises(GymrecUsageError, match=match):
-        quantile([1.0, 2.0], **kwargs)
+        check_quantile([1.0, 2.0], **kwargs)
 
 
-# -- feasibility --------------------------------------------------------------------------------
+# -- feasibility: a declared drop the check cannot see ------------------------------------------
 
 
-def fixed_n_verdict(values: list[float], bounds: tuple[float, float] | None) -> stats.Verdict:
-    return stats.check_mean(
+def fixed_n_verdict(
+    values: list[float], bounds: tuple[float, float] | None, tolerance: float | None = None
+) -> Verdict:
+    return mean.decide_mean(
         values,
         at_least=475,
         at_most=None,
         alpha=0.01,
         bounds=bounds,
         mode=Mode.NO_REGRESSION,
-        rng=stats.rng_for("k"),
+        rng_key="k",
         subject=Subject("CartPole-v1", tuple(range(len(values))), "pytest t.py"),
-    )
+        tolerance=tolerance,
+    ).verdict
 
 
 def test_ten_capped_episodes_cannot_see_a_five_percent_drop() -> None:
     values = [500.0] * 8 + [300.0, 420.0]
-    verdict = fixed_n_verdict(values, (0, 500))
-    annotated = checks.with_feasibility(
-        verdict, values, at_least=475, tolerance=0.05, bounds=(0, 500), alpha=0.01, rng_key="k"
-    )
-    caution = annotated.cautions[-1]
-    assert caution.startswith("cannot see: with n=10 a drop of 23.75")
-    needed = int(caution.split("about ")[1].split(" episodes")[0])
+    verdict = fixed_n_verdict(values, (0, 500), tolerance=0.05)
+    # The pass would say little: a drop of the declared size would likely pass too.
+    assert verdict.outcome is Outcome.INCONCLUSIVE
+    (line,) = [line for line in verdict.message.splitlines() if line.startswith("cannot see")]
+    assert line.startswith("cannot see: with n=10 a drop of 23.75")
+    needed = int(line.split("about ")[1].split(" episodes")[0])
     assert needed > 10
-    assert annotated.message.splitlines()[-1].startswith("reproduce:")
+    assert verdict.episodes_needed == needed
+    assert verdict.message.splitlines()[-1].startswith("reproduce:")
     # Deterministic, and the count it names does see the drop.
-    again = checks.with_feasibility(
-        verdict, values, at_least=475, tolerance=0.05, bounds=(0, 500), alpha=0.01, rng_key="k"
-    )
-    assert again == annotated
-    assert (
-        checks.mean_episodes_needed(
-            values, line=475, drop=23.75, bounds=(0, 500), alpha=0.01, rng_key="k"
-        )
-        == needed
-    )
+    again = fixed_n_verdict(values, (0, 500), tolerance=0.05)
+    assert again == verdict
+    side = core.Side(np.asarray(values), 475.0, (0.0, 500.0), 0.01, tuple(range(len(values))))
+    assert core.episodes_for_drop(side, 23.75, "k") == needed
 
 
 def test_feasible_check_is_left_alone() -> None:
     values = [500.0] * 200
     verdict = fixed_n_verdict(values, (0, 500))
     assert verdict.detectable_drop is not None
-    same = checks.with_feasibility(
-        verdict, values, at_least=475, tolerance=0.2, bounds=(0, 500), alpha=0.01, rng_key="k"
-    )
-    assert same is verdict
+    same = fixed_n_verdict(values, (0, 500), tolerance=0.2)
+    assert same.outcome is verdict.outcome is Outcome.PASS
+    assert same.message == verdict.message
+    assert "cannot see" not in same.message
 
 
 def test_feasibility_without_bounds_uses_t_power() -> None:
     rng = np.random.default_rng(7)
-    values = list(rng.normal(480, 30, 10))
-    needed = checks.mean_episodes_needed(
-        values, line=475, drop=10, bounds=None, alpha=0.01, rng_key="k"
-    )
+    values = rng.normal(480, 30, 10)
+    needed = core.episodes_for_drop(core.Side(values, 475.0, None, 0.01), 10.0, "k")
     sd = float(np.std(values, ddof=1))
     assert needed is not None
 

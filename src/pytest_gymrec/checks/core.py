@@ -189,7 +189,8 @@ def detectable_drop(side: Side, rng: np.random.Generator) -> tuple[float | None,
     """Smallest drop below the line the check catches with probability POWER at this n.
 
     Returns (drop, assumption, unknown): ``assumption`` says how a regressed agent's values were
-    imagined; ``unknown`` says why no drop can be stated (drop None and blind otherwise).
+    imagined; ``unknown`` says why no drop can be stated. Drop None with ``unknown`` empty means
+    blind: the check could not fail at this n, not even with every value at the worst bound.
     """
     if side.bounds is not None:
         x, m = side.scaled
@@ -203,6 +204,19 @@ def detectable_drop(side: Side, rng: np.random.Generator) -> tuple[float | None,
             if no_spread(side.values)
             else "if values spread like these"
         )
+        if drop is None:
+            # No drop within the bounds is caught with POWER for values spread like these (a
+            # wide spread, clipped at the bounds, keeps the mean up); that is blindness only
+            # when not even every value at the worst bound would fail the check.
+            needed = episodes_to_fail(side)
+            if needed is not None and needed <= side.values.size:
+                return (
+                    None,
+                    assumption,
+                    f"no drop within the bounds is caught with {POWER:.0%} probability at "
+                    f"n={side.values.size} {assumption}; the check can fail (every value at the "
+                    "worst bound would fail it)",
+                )
         return drop, assumption, ""
     n = side.values.size
     if n < 2:
@@ -285,11 +299,11 @@ def t_cautions(values: FloatArray, quantity: str) -> list[str]:
             f"Student t with only {n} episodes is unreliable on RL {quantity}s; pass "
             f"bounds=(lo, hi) for a valid test, or run at least {T_MIN_EPISODES} episodes"
         )
-    if n >= 2 and not no_spread(values):
-        _, counts = np.unique(values, return_counts=True)
-        if counts.max() > n / 2:
+    if n >= 2:
+        tied = largest_tie(values)
+        if tied > n / 2:
             cautions.append(
-                f"{counts.max()} of {n} episodes tie at one {quantity}: the t interval is "
+                f"{tied} of {n} episodes tie at one {quantity}: the t interval is "
                 "unreliable; pass bounds=(lo, hi) to use a betting test"
             )
         elif n >= 3:
@@ -300,6 +314,19 @@ def t_cautions(values: FloatArray, quantity: str) -> list[str]:
                     "flake more often than alpha; pass bounds=(lo, hi)"
                 )
     return cautions
+
+
+def largest_tie(values: FloatArray) -> int:
+    """Size of the largest group of values equal up to float rounding (as :func:`no_spread`
+    judges it: 0.1 + 0.2 - 0.3 ties with 0)."""
+    if values.size == 0:
+        return 0
+    if no_spread(values):
+        return int(values.size)
+    scale = max(float(np.max(np.abs(values))), 1.0)
+    ordered = np.sort(values)
+    group = np.concatenate([[0], np.cumsum(np.diff(ordered) > TIE_TOLERANCE * scale)])
+    return int(np.bincount(group).max())
 
 
 def _skewness(values: FloatArray) -> float:

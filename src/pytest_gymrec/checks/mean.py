@@ -23,7 +23,7 @@ _SIDES = (("at_least", "below"), ("at_most", "above"))
 
 
 def decide_mean(
-    values: Sequence[float],
+    values: Sequence[float] | core.FloatArray,
     *,
     at_least: object,
     at_most: object,

@@ -72,6 +72,14 @@ def _side(
     return core.Side(shifted, 0.0, diff_bounds, alpha, seeds)
 
 
+def _unchanged(new: FloatArray, baseline: FloatArray) -> BoolArray:
+    """Seeds whose new return equals the baseline's up to float rounding (rewards summed in
+    another order): ties at a change of zero, neither lower nor higher."""
+    scale = np.maximum(np.maximum(np.abs(new), np.abs(baseline)), 1.0)
+    unchanged: BoolArray = np.abs(new - baseline) <= core.TIE_TOLERANCE * scale
+    return unchanged
+
+
 def _identical(new: FloatArray, baseline: FloatArray) -> bool:
     """Every seed has its baseline return (up to float rounding): an unchanged agent."""
     return core.no_spread(np.concatenate([new - baseline, [0.0]]))
@@ -257,7 +265,7 @@ def decide_paired(
                 drop=drop,
                 assumption=assumption.replace("values", "changes"),
                 needed=needed,
-                unknown=unknown,
+                unknown=unknown.replace("value", "change"),
             ),
         )
     level = f"{100 * (1 - alpha):g}%"
@@ -267,8 +275,9 @@ def decide_paired(
         f"mean, i.e. when the {level} upper confidence bound of the change is below "
         f"{fmt(-margin)}; here {here}"
     )
+    unchanged = _unchanged(new, base)
     order = [int(i) for i in np.argsort(differences, kind="stable")[:MOST_REGRESSED_SHOWN]]
-    most_regressed = [i for i in order if differences[i] < 0]
+    most_regressed = [i for i in order if differences[i] < 0 and not unchanged[i]]
     lengths = list(zip(pairing.baseline_lengths, pairing.new_lengths, strict=True))
     verdict = Verdict(
         outcome=outcome,
@@ -297,7 +306,7 @@ def decide_paired(
         margin=margin,
         rules=(rule,),
         sights=sights,
-        facts=(f"baseline: {origin.baseline}", *_per_seed(differences, identical)),
+        facts=(f"baseline: {origin.baseline}", *_per_seed(differences, unchanged, identical)),
         listing_title="most regressed seeds (baseline -> new return)",
         listing=tuple(
             (
@@ -329,11 +338,12 @@ def decide_paired(
     return Decision(verdict, flagged if outcome is Outcome.FAIL else ())
 
 
-def _per_seed(differences: FloatArray, identical: bool) -> tuple[str, ...]:
+def _per_seed(differences: FloatArray, unchanged: BoolArray, identical: bool) -> tuple[str, ...]:
     if identical:
         return ()
     n = differences.size
-    lower, higher = int(np.sum(differences < 0)), int(np.sum(differences > 0))
+    lower = int(np.sum((differences < 0) & ~unchanged))
+    higher = int(np.sum((differences > 0) & ~unchanged))
     return (f"per seed: {lower} lower, {higher} higher, {n - lower - higher} unchanged",)
 
 

@@ -62,7 +62,7 @@ def quantile_bounds(values: FloatArray, q: float, alpha: float) -> tuple[float, 
 
 
 def decide_quantile(
-    values: Sequence[float],
+    values: Sequence[float] | FloatArray,
     q: object,
     *,
     at_least: object,
