@@ -12,6 +12,7 @@ import pytest
 from pytest_gymrec import baseline
 from pytest_gymrec.baseline import Baseline, BaselineEpisode
 from pytest_gymrec.errors import GymrecBaselineError, GymrecUsageError
+from pytest_gymrec.plugin import GymrecSession
 
 TEST_FILE = Path("/project/tests/test_agent.py")
 
@@ -318,15 +319,20 @@ def test_summary_lines_group_by_action(tmp_path: Path) -> None:
     assert baseline.summary_lines([], tmp_path) == []
 
 
-def test_summary_plugin_reads_plain_report_data(tmp_path: Path) -> None:
-    summary = baseline.BaselineSummary(tmp_path)
+def test_session_state_reads_plain_report_data(tmp_path: Path) -> None:
+    config = types.SimpleNamespace(
+        rootpath=tmp_path, invocation_params=types.SimpleNamespace(dir=tmp_path)
+    )
+    summary = GymrecSession(config, None)  # type: ignore[arg-type]
     entry = {"path": str(tmp_path / "x.json"), "action": baseline.CREATED}
-    call = types.SimpleNamespace(when="call", gymrec={"verdicts": [], "baselines": [entry]})
+    call = types.SimpleNamespace(
+        when="call", outcome="failed", gymrec={"verdicts": [], "baselines": [entry]}
+    )
     setup = types.SimpleNamespace(when="setup", gymrec={"baselines": [entry]})
-    summary.pytest_runtest_logreport(call)
-    summary.pytest_runtest_logreport(setup)
-    summary.pytest_runtest_logreport(types.SimpleNamespace(when="call"))
-    assert summary.entries == [entry]
+    summary.pytest_runtest_logreport(call)  # type: ignore[arg-type]
+    summary.pytest_runtest_logreport(setup)  # type: ignore[arg-type]
+    summary.pytest_runtest_logreport(types.SimpleNamespace(when="call"))  # type: ignore[arg-type]
+    assert summary.baseline_files == [entry]
 
     written: list[str] = []
     reporter = types.SimpleNamespace(

@@ -18,7 +18,7 @@ from pytest_gymrec import settings
 from pytest_gymrec.episodes import env_spec_data
 from pytest_gymrec.errors import GymrecFailure, GymrecUsageError
 from pytest_gymrec.fixture import Gymrec
-from pytest_gymrec.fixture import TestRecord as Record
+from pytest_gymrec.record import TestRecord as Record
 
 
 def balance(obs: np.ndarray) -> int:

@@ -17,7 +17,7 @@ import pytest
 # In-process runs restore sys.modules afterwards; numpy refuses a second import in one process,
 # so the heavy modules the plugin loads are imported here, before any run, and are kept.
 import pytest_gymrec.episodes
-import pytest_gymrec.paired  # noqa: F401
+import pytest_gymrec.checks.paired  # noqa: F401
 
 Run = Callable[..., pytest.RunResult]
 
@@ -96,7 +96,7 @@ def test_the_whole_cycle(pytester: pytest.Pytester, run_pytest: Run) -> None:
     regressed = run_pytest()
     regressed.assert_outcomes(failed=1)
     text = output(regressed)
-    assert "no regression against the baseline FAILED" in text
+    assert "mean change vs baseline >= -25 FAILED" in text
     assert "most regressed seeds (baseline -> new return): seed" in text
     assert "pytest test_cycle.py::test_cartpole --gymrec-update-baselines" in text
     assert path.read_bytes() == committed
@@ -188,15 +188,15 @@ def test_sweep(gymrec):
     swept = run_pytest("--gymrec-seeds", "20-59")
     swept.assert_outcomes(failed=1)
     text = output(swept)
-    assert "paired on 20 seeds (20-39)" in text
+    assert "over 20 paired seeds (seeds 20-39)" in text
     assert "left out: 20 seeds of this run (40-59) have no baseline" in text
     assert "left out: 20 baseline seeds (0-19) were not run in this run" in text
-    assert "--gymrec-seeds 20-59 --gymrec-update-baselines" in text
+    assert "--gymrec-seeds=20-59 --gymrec-update-baselines" in text
 
     disjoint = run_pytest("--gymrec-seeds", "100-119")
     disjoint.assert_outcomes(failed=1)
     assert "no seed in common with baseline" in output(disjoint)
-    assert "--gymrec-seeds 0-39" in output(disjoint)
+    assert "--gymrec-seeds=0-39" in output(disjoint)
 
 
 def test_a_changed_env_spec_fails_with_the_update_command(pytester: pytest.Pytester) -> None:

@@ -18,7 +18,7 @@ from pytest_gymrec.episodes import (
     run_episodes,
 )
 from pytest_gymrec.errors import GymrecEnvError, GymrecPolicyError, GymrecUsageError
-from pytest_gymrec.results import Episode
+from pytest_gymrec.record import Episode
 
 
 def balance(obs: Any) -> int:

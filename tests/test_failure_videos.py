@@ -10,7 +10,7 @@ from typing import Any
 import imageio.v2 as imageio
 import pytest
 
-import pytest_gymrec.fixture as gymrec_fixture
+import pytest_gymrec.record as gymrec_record
 from pytest_gymrec.artifacts import MAX_SLUG_LENGTH, VideoFolder, display_path, folder_for, slug_for
 from pytest_gymrec.episodes import EpisodeRecorder, resolve_env, run_episodes
 from pytest_gymrec.failure_videos import (
@@ -21,7 +21,7 @@ from pytest_gymrec.failure_videos import (
     produce,
     section_text,
 )
-from pytest_gymrec.results import Episode
+from pytest_gymrec.record import Episode
 from pytest_gymrec.settings import VideoMode
 from video_envs import ENV_ID
 
@@ -138,8 +138,8 @@ def test_an_episode_flagged_twice_is_filmed_once() -> None:
 # -- producing and reporting -----------------------------------------------------------------
 
 
-def recorded(tmp_path: Path, seeds: list[int], **kwargs: Any) -> gymrec_fixture.TestRecord:
-    record = gymrec_fixture.TestRecord(
+def recorded(tmp_path: Path, seeds: list[int], **kwargs: Any) -> gymrec_record.TestRecord:
+    record = gymrec_record.TestRecord(
         "t.py::test_x", video_folder=VideoFolder(tmp_path / "out" / "t")
     )
     source = resolve_env(ENV_ID, "test", kwargs)

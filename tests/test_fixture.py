@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from pytest_gymrec import settings
-from pytest_gymrec.errors import GymrecUsageError
+from pytest_gymrec.errors import GymrecEnvWarning, GymrecUsageError
 from pytest_gymrec.fixture import Gymrec
-from pytest_gymrec.fixture import TestRecord as Record
+from pytest_gymrec.record import TestRecord as Record
 
 
 def balance(obs: np.ndarray) -> int:
@@ -40,7 +40,7 @@ def test_evaluate_closes_what_it_built_but_not_what_it_was_given() -> None:
     mine = CloseCounter(gym.make("CartPole-v1"))
     result = gymrec.evaluate(mine, balance)
     assert mine.closed == 0  # the user's env: theirs to close, and still usable
-    assert result.seeds == [0, 1]
+    assert result.seeds.tolist() == [0, 1]
     mine.reset(seed=0)
     built: list[CloseCounter] = []
 
@@ -76,7 +76,8 @@ def test_close_keeps_closing_after_an_error() -> None:
         raise OSError("display gone")
 
     failing.close = explode  # type: ignore[method-assign]
-    with pytest.raises(OSError, match="display gone"):
+    # A failing close() is reported, never raised: the episodes and verdicts stand.
+    with pytest.warns(GymrecEnvWarning, match="env.close\\(\\) raised OSError: display gone"):
         gymrec.close()
     assert later.closed == 1
 
@@ -89,8 +90,8 @@ def test_make_and_wrap_feed_result_and_record() -> None:
     while not done:
         obs, _, terminated, truncated, info = env.step(balance(obs))
         done = terminated or truncated
-    assert gymrec.result.seeds == [4]
-    assert gymrec.result.returns == [info["episode"]["r"]]
+    assert gymrec.result.seeds.tolist() == [4]
+    assert gymrec.result.returns.tolist() == [info["episode"]["r"]]
     assert record.episodes == gymrec.result.episodes
     assert gymrec.result.label() == "CartPole-v1"
     gymrec.close()

@@ -6,10 +6,11 @@ import json
 
 import numpy as np
 
-from pytest_gymrec import reporting, stats
-from pytest_gymrec.fixture import TestRecord
+from pytest_gymrec import reporting
+from pytest_gymrec.checks.mean import decide_mean
 from pytest_gymrec.formatting import fmt
-from pytest_gymrec.results import Episode
+from pytest_gymrec.record import Episode, TestRecord
+from pytest_gymrec.verdict import Mode, Subject, Verdict
 
 
 def episode(seed: int | None, return_: float, **kw: object) -> Episode:
@@ -25,20 +26,20 @@ def episode(seed: int | None, return_: float, **kw: object) -> Episode:
     )
 
 
-def verdict(values: list[float], at_least: float) -> stats.Verdict:
-    return stats.check_mean(
+def verdict(values: list[float], at_least: float, mode: Mode = Mode.NO_REGRESSION) -> Verdict:
+    return decide_mean(
         np.asarray(values),
         at_least=at_least,
         at_most=None,
         alpha=0.01,
         bounds=(0.0, 500.0),
-        mode=stats.Mode.NO_REGRESSION,
-        rng=stats.rng_for("t"),
-        subject=stats.Subject("CartPole-v1", tuple(range(len(values)))),
-    )
+        mode=mode,
+        rng_key="t",
+        subject=Subject("CartPole-v1", tuple(range(len(values)))),
+    ).verdict
 
 
-def record_with(episodes: list[Episode], verdicts: list[stats.Verdict]) -> TestRecord:
+def record_with(episodes: list[Episode], verdicts: list[Verdict]) -> TestRecord:
     record = TestRecord(nodeid="tests/test_agent.py::test_holds")
     for item in episodes:
         record.add_episode(item)
@@ -55,7 +56,7 @@ def test_section_lists_verdicts_crashes_and_the_lowest_returns() -> None:
     lines = text.splitlines()
     assert lines[0].startswith("FAIL: CartPole-v1: mean return >= 475; mean ")
     assert "over 9 episodes, interval [" in lines[0]
-    assert "(betting confidence sequence, bounds (0, 500), alpha=0.01)" in lines[0]
+    assert "(betting test, bounds (0, 500), alpha=0.01)" in lines[0]
     assert "9 episodes recorded in this test (seeds 0-8), mean return 320.33" in text
     assert "  seed 8: raised after 3 steps: ValueError: bad obs" in lines
     listing = lines[lines.index("lowest returns:") + 1 :]
@@ -143,16 +144,7 @@ def test_detects_says_what_a_verdict_could_see() -> None:
     blind = verdict([0.0] * 10, 50).to_record()
     assert blind["blind"] is True
     assert reporting.detects(blind) == "nothing"
-    certify = stats.check_mean(
-        np.full(30, 500.0),
-        at_least=475,
-        at_most=None,
-        alpha=0.01,
-        bounds=(0.0, 500.0),
-        mode=stats.Mode.CERTIFY,
-        rng=stats.rng_for("t"),
-        subject=stats.Subject("CartPole-v1", tuple(range(30))),
-    ).to_record()
+    certify = verdict([500.0] * 30, 475, Mode.CERTIFY).to_record()
     assert reporting.detects(certify) == "-"
     properties = dict(reporting.junit_properties(record_with([], [verdict([0.0] * 10, 50)])))
     assert properties["gymrec.detects"] == "nothing"

@@ -19,7 +19,7 @@ import video_envs
 from pytest_gymrec.artifacts import VideoFolder
 from pytest_gymrec.episodes import EpisodeRecorder, resolve_env, run_episodes
 from pytest_gymrec.errors import GymrecUsageError
-from pytest_gymrec.results import Episode
+from pytest_gymrec.record import Episode
 from pytest_gymrec.video import (
     DEFAULT_FPS,
     LiveCapture,

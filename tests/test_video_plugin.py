@@ -63,7 +63,8 @@ def test_a_failing_test_gets_videos_in_every_report(
         def test_broken(gymrec):
             gymrec.evaluate("CartPole-v1", push_left).assert_return(at_least=475)
 
-        @pytest.mark.gymrec(seeds=range(5))
+        # Five episodes cannot fail this line (blind): warn, this test is about videos.
+        @pytest.mark.gymrec(seeds=range(5), blind="warn")
         def test_good(gymrec):
             result = gymrec.evaluate(video_envs.ENV_ID, lambda obs: 1, render_log="renders.log")
             result.assert_return(at_least=1, bounds=(0, 16))

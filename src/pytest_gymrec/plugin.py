@@ -136,7 +136,8 @@ def _reproduce(config: pytest.Config, nodeid: str) -> str:
                 continue
             text = _given_flag_text(config, setting.flag)
             if text is not None:
-                words.extend([setting.flag, text])
+                # The "=" form: "--flag PATH" with an existing path can move pytest's rootdir.
+                words.append(f"{setting.flag}={text}")
     return shlex.join(words)
 
 

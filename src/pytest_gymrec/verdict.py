@@ -128,6 +128,8 @@ class Verdict:
     seeds: tuple[int | None, ...] = ()
     #: What the estimate is, for the summary line: "mean return", "success rate", ...
     statistic: str = "mean return"
+    #: What n counts: episodes, or the seeds a paired comparison shares.
+    unit: str = "episode"
     #: The line of the check (at_least, or at_most when only that was given).
     line: float | None = None
     tolerance: float | None = None
@@ -268,7 +270,7 @@ def _summary(verdict: Verdict) -> str:
     extra = f", {verdict.summary_extra}" if verdict.summary_extra else ""
     approximate = "; approximate: valid only for near-normal means" if verdict.approximate else ""
     return (
-        f"{verdict.statistic} {fmt(verdict.mean)} over {n} {plural(n, 'episode')} (seeds "
+        f"{verdict.statistic} {fmt(verdict.mean)} over {n} {plural(n, verdict.unit)} (seeds "
         f"{format_seeds(verdict.seeds)}){extra}; {100 * verdict.coverage:g}% interval "
         f"[{fmt(verdict.low)}, {fmt(verdict.high)}] ({verdict.method}{approximate})"
     )

@@ -301,6 +301,7 @@ def decide_paired(
         statistic=(
             f"baseline mean {fmt(base_mean)}, new mean {fmt(float(np.mean(new)))}, mean change"
         ),
+        unit="paired seed",
         line=-margin,
         tolerance=tolerance,
         margin=margin,
