@@ -16,8 +16,8 @@ import pytest
 
 # In-process runs restore sys.modules afterwards; numpy refuses a second import in one process,
 # so the heavy modules the plugin loads are imported here, before any run, and are kept.
-import pytest_gymrec.episodes
-import pytest_gymrec.checks.paired  # noqa: F401
+import pytest_gymrec.checks.paired
+import pytest_gymrec.episodes  # noqa: F401
 
 Run = Callable[..., pytest.RunResult]
 

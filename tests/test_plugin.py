@@ -323,8 +323,8 @@ def test_bad_input_in_tests(pytester: pytest.Pytester, run_pytest: Run) -> None:
             "max_steps=200 steps*",
             "*GymrecUsageError: gymrec.evaluate(): seeds=[]: the seed list is empty*",
             "*GymrecUsageError: gymrec.evaluate(): bounds=(10, 1): bounds (10, 1) need lo < hi*",
-            "*GymrecUsageError: assert_return(): seed * has return 500, outside bounds (0, 100) from "
-            "assert_return()*",
+            "*GymrecUsageError: assert_return(): seed * has return 500, outside bounds (0, 100) "
+            "from assert_return()*",
             "*GymrecUsageError: assert_return(): no episodes to check*",
         ]
     )
