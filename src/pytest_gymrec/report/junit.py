@@ -5,20 +5,19 @@ Jenkins' JUnit Attachments plugin and GitLab read ``[[ATTACHMENT|path]]`` lines 
 ``system-out``, ``out-err`` or ``all``. Jenkins wants absolute paths (or paths relative to the
 workspace); GitLab resolves them against the project directory, hence ``relative_to``.
 
-Properties carry numbers as numbers (``gymrec.line`` = ``475``), not inside a sentence, so a CI
+Properties carry numbers as numbers (``gymrec.line`` = ``475.0``), not inside a sentence, so a CI
 dashboard can plot them. Pure: no pytest.
 """
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..formatting import fmt
 from ..reporting import detects
+from . import cells
 
 
 def attachment_lines(paths: Iterable[str | Path], relative_to: Path | None = None) -> str:
@@ -59,20 +58,17 @@ def properties(verdict: dict[str, Any], prefix: str = "gymrec") -> list[tuple[st
         ("check", f"{verdict['env']}: {verdict['check']}"),
         ("verdict", verdict["outcome"]),
         ("episodes", verdict["episodes"]),
-        ("mean", _number(verdict.get("estimate"), digits=6)),
-        (
-            "interval",
-            f"[{_end(verdict.get('low'), -math.inf)}, {_end(verdict.get('high'), math.inf)}]",
-        ),
-        ("low", _number(verdict.get("low"))),
-        ("high", _number(verdict.get("high"))),
-        ("line", _number(verdict.get("line"))),
-        ("tolerance", _number(verdict.get("tolerance"))),
-        ("margin", _number(verdict.get("margin"))),
-        ("alpha", _number(verdict.get("alpha"))),
+        ("mean", _rounded(cells.finite(verdict.get("estimate")))),
+        ("interval", cells.interval(verdict)),
+        ("low", cells.finite(verdict.get("low"))),
+        ("high", cells.finite(verdict.get("high"))),
+        ("line", cells.finite(verdict.get("line"))),
+        ("tolerance", cells.finite(verdict.get("tolerance"))),
+        ("margin", cells.finite(verdict.get("margin"))),
+        ("alpha", cells.finite(verdict.get("alpha"))),
         ("method", verdict["method"]),
         ("detects", detects(verdict)),
-        ("detectable_drop", _number(verdict.get("detectable_drop"))),
+        ("detectable_drop", cells.finite(verdict.get("detectable_drop"))),
     ]
     return [(f"{prefix}.{name}", value) for name, value in named if value is not None]
 
@@ -87,15 +83,6 @@ def all_properties(verdicts: Sequence[dict[str, Any]]) -> list[tuple[str, object
     return result
 
 
-def _number(value: object, digits: int | None = None) -> float | int | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    if not math.isfinite(value):
-        return None
-    return round(value, digits) if digits is not None else value
-
-
-def _end(value: object, unbounded: float) -> str:
-    # None is how strict JSON carries an infinite interval end.
-    number = _number(value)
-    return fmt(unbounded if number is None else number)
+def _rounded(value: float | None) -> float | None:
+    # 0.1.0 rounded the mean: float noise in the last digits is not information.
+    return round(value, 6) if value is not None else None

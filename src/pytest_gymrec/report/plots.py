@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import importlib.util
 import io
-import math
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import GymrecUsageError
 from ..formatting import fmt
+from . import cells
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -79,7 +79,7 @@ def learning_curve_png(
 ) -> bytes:
     """Returns of a training loop's episodes (numbered from 0, as ``video_trigger`` counts them)
     with a moving average and the filmed episodes marked, as PNG bytes."""
-    returns = [_finite(episode.get("return")) for episode in episodes]
+    returns = [cells.finite(episode.get("return")) for episode in episodes]
     numbers = [number for number, value in enumerate(returns) if value is not None]
     values = [value for value in returns if value is not None]
     filmed = sorted({number for number in filmed_episode_numbers if 0 <= number < len(returns)})
@@ -117,8 +117,8 @@ def learning_curve_png(
 def _distribution(axes: Axes, verdict: dict[str, Any]) -> None:
     """Histogram of the values, each value as a tick below it, the lowest seeds named."""
     values, seeds = _values_and_seeds(verdict, "values")
-    estimate = _finite(verdict.get("estimate"))
-    line = _finite(verdict.get("line"))
+    estimate = cells.finite(verdict.get("estimate"))
+    line = cells.finite(verdict.get("line"))
     limits = _limits([*values, *(x for x in (estimate, line) if x is not None)])
     low, high = _interval(verdict, limits)
     # Over the bars (zorder), translucent: the interval is what the verdict was decided on.
@@ -156,8 +156,8 @@ def _distribution(axes: Axes, verdict: dict[str, Any]) -> None:
 def _success_rate(axes: Axes, verdict: dict[str, Any]) -> None:
     """The rate on [0, 1] with its interval and line; the unsuccessful seeds listed."""
     values, seeds = _values_and_seeds(verdict, "values")
-    estimate = _finite(verdict.get("estimate"))
-    line = _finite(verdict.get("line"))
+    estimate = cells.finite(verdict.get("estimate"))
+    line = cells.finite(verdict.get("line"))
     low, high = _interval(verdict, (0.0, 1.0))
     axes.axvspan(low, high, color="#bbdefb", alpha=0.6, label=_interval_label(verdict))
     if estimate is not None:
@@ -201,7 +201,7 @@ def _paired(axes: Axes, verdict: dict[str, Any]) -> None:
     axes.vlines(positions, 0.0, changes, colors=colors, linewidth=1)
     axes.scatter(positions, changes, color=colors, s=12, zorder=3)
     axes.axhline(0.0, color="#616161", linewidth=0.8)
-    estimate = _finite(verdict.get("estimate"))
+    estimate = cells.finite(verdict.get("estimate"))
     ylimits = _limits([*changes, 0.0, *(x for x in (estimate,) if x is not None)])
     low, high = _interval(verdict, ylimits)
     axes.axhspan(low, high, color="#bbdefb", alpha=0.6, label=_interval_label(verdict))
@@ -212,7 +212,7 @@ def _paired(axes: Axes, verdict: dict[str, Any]) -> None:
             linewidth=2,
             label=f"mean change {fmt(estimate)}",
         )
-    margin = _finite(verdict.get("margin"))
+    margin = cells.finite(verdict.get("margin"))
     if margin is not None:
         axes.axhline(-margin, color="black", linestyle="--", label=f"-margin {fmt(-margin)}")
         ylimits = (min(ylimits[0], -margin), max(ylimits[1], -margin))
@@ -252,12 +252,12 @@ def _sequential(axes: Axes, verdict: dict[str, Any]) -> None:
         ("fail", "evidence of a drop", _COLORS["fail"]),
         ("pass", "evidence of no drop", _COLORS["pass"]),
     ):
-        path = [_finite(value) for value in evidence.get(key) or []]
+        path = [cells.finite(value) for value in evidence.get(key) or []]
         episodes = [number for number, value in enumerate(path, start=1) if value is not None]
         axes.plot(
             episodes, [value for value in path if value is not None], color=color, label=label
         )
-        threshold = _finite(evidence.get(f"{key}_threshold"))
+        threshold = cells.finite(evidence.get(f"{key}_threshold"))
         if threshold is not None:
             axes.axhline(
                 threshold,
@@ -317,15 +317,9 @@ def _values_and_seeds(verdict: dict[str, Any], key: str) -> tuple[list[float], l
     kept = [
         (float(value), seed)
         for value, seed in zip(raw, seeds, strict=True)
-        if _finite(value) is not None
+        if cells.finite(value) is not None
     ]
     return [value for value, _ in kept], [seed for _, seed in kept]
-
-
-def _finite(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value) if math.isfinite(value) else None
 
 
 def _limits(values: Sequence[float]) -> tuple[float, float]:
@@ -343,8 +337,8 @@ def _padded(limits: tuple[float, float]) -> tuple[float, float]:
 
 def _interval(verdict: dict[str, Any], limits: tuple[float, float]) -> tuple[float, float]:
     """The interval clipped to the visible range (an unbounded end reaches the plot's edge)."""
-    low = _finite(verdict.get("low"))
-    high = _finite(verdict.get("high"))
+    low = cells.finite(verdict.get("low"))
+    high = cells.finite(verdict.get("high"))
     return (
         limits[0] if low is None else max(low, limits[0]),
         limits[1] if high is None else min(high, limits[1]),
@@ -352,14 +346,10 @@ def _interval(verdict: dict[str, Any], limits: tuple[float, float]) -> tuple[flo
 
 
 def _interval_label(verdict: dict[str, Any]) -> str:
-    low = _finite(verdict.get("low"))
-    high = _finite(verdict.get("high"))
-    alpha = _finite(verdict.get("alpha"))
+    alpha = cells.finite(verdict.get("alpha"))
+    # Two one-sided bounds at level alpha each: a 1 - 2 alpha interval.
     level = f"{100 * (1 - 2 * alpha):g}% " if alpha is not None else ""
-    return (
-        f"{level}interval [{fmt(-math.inf if low is None else low)}, "
-        f"{fmt(math.inf if high is None else high)}]"
-    )
+    return f"{level}interval {cells.interval(verdict)}"
 
 
 def _seed_name(seed: int | None) -> str:
