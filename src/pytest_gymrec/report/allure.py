@@ -26,13 +26,6 @@ def attach(paths: Iterable[str | Path], verdict_records: Sequence[dict[str, Any]
     Returns the number of files attached: 0 when allure-pytest is not installed or not active.
     A file that no longer exists is skipped (allure would fail the report while copying it).
     """
-    try:
-        import allure
-        import allure_commons
-    except ImportError:
-        return 0
-    if not allure_commons.plugin_manager.hook.attach_file.get_hookimpls():
-        return 0  # installed, but nothing listens: pytest runs without --alluredir
     files = [Path(path) for path in paths]
     for file in files:
         if file.suffix.lower() not in _ATTACHMENT_TYPES:
@@ -40,6 +33,13 @@ def attach(paths: Iterable[str | Path], verdict_records: Sequence[dict[str, Any]
                 f"report.allure.attach(): {str(file)!r} is neither a video (.mp4) nor a plot "
                 "(.png); pass only the files pytest-gymrec made for this test"
             )
+    try:
+        import allure
+        import allure_commons
+    except ImportError:
+        return 0
+    if not allure_commons.plugin_manager.hook.attach_file.get_hookimpls():
+        return 0  # installed, but nothing listens: pytest runs without --alluredir
     attached = 0
     for file in files:
         if not file.is_file():
