@@ -93,17 +93,18 @@ def learning_curve_png(
             numbers[window - 1 :], averaged, color="#1565c0", label=f"mean of {window} episodes"
         )
     marked = [(number, value) for number in filmed if (value := returns[number]) is not None]
-    axes.scatter(
-        [number for number, _ in marked],
-        [value for _, value in marked],
-        marker="v",
-        s=60,
-        color="#c62828",
-        zorder=3,
-        label=f"filmed ({len(filmed)})",
-    )
+    if filmed:
+        axes.scatter(
+            [number for number, _ in marked],
+            [value for _, value in marked],
+            marker="v",
+            s=60,
+            color=_COLORS["fail"],
+            zorder=3,
+            label=f"filmed ({len(filmed)})",
+        )
     for number in filmed:
-        axes.axvline(number, color="#c62828", linewidth=0.6, alpha=0.4)
+        axes.axvline(number, color=_COLORS["fail"], linewidth=0.6, alpha=0.4)
     axes.set_xlabel("episode")
     axes.set_ylabel("return")
     axes.set_title(f"learning curve: {len(returns)} episodes, {len(filmed)} filmed")
@@ -197,7 +198,10 @@ def _paired(axes: Axes, verdict: dict[str, Any]) -> None:
         )
     changes = [new - float(old) for new, old in zip(values, baseline, strict=True)]
     positions = list(range(len(changes)))
-    colors = ["#c62828" if change < 0 else "#2e7d32" for change in changes]
+    colors = [
+        _COLORS["fail"] if change < 0 else _COLORS["pass"] if change > 0 else "#9e9e9e"
+        for change in changes
+    ]
     axes.vlines(positions, 0.0, changes, colors=colors, linewidth=1)
     axes.scatter(positions, changes, color=colors, s=12, zorder=3)
     axes.axhline(0.0, color="#616161", linewidth=0.8)
