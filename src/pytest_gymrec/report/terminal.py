@@ -53,12 +53,12 @@ def verdict_table(entries: Iterable[dict[str, Any]], width: int) -> list[str]:
 
 def _two_line(rows: Sequence[tuple[str, dict[str, Any]]], width: int) -> list[str]:
     """Per verdict: the test id and "env: check", then the numbers, indented. A check too long
-    to share a line with the id (kept at half the width at least) gets a line of its own."""
+    to share a line with the id gets a line of its own."""
     labels = [f"{verdict['env']}: {verdict['check']}" for _, verdict in rows]
-    widest_label = max(len(label) for label in labels)
+    # Room for the ids beside the shortest check; longer checks move to a line of their own.
     id_width = min(
         max(len(nodeid) for nodeid, _ in rows),
-        max(MIN_TEST_WIDTH, width // 2, width - len(_GAP) - widest_label),
+        max(MIN_TEST_WIDTH, width // 2, width - len(_GAP) - min(len(label) for label in labels)),
     )
     numbers = _aligned(
         [
