@@ -6,6 +6,7 @@ ever sees that data. ``plots`` (matplotlib) and ``allure`` (allure-pytest) impor
 third-party package inside the functions that need it; nothing here imports pytest or gymnasium.
 
 - :mod:`.strict`: JSON without NaN or Infinity (strict parsers reject them).
+- :mod:`.cells`: a verdict's numbers as the tables and JUnit show them.
 - :mod:`.plots`: PNG pictures of a verdict and of a training loop's learning curve.
 - :mod:`.junit`: ``[[ATTACHMENT|path]]`` lines and a verdict's numbers as JUnit properties.
 - :mod:`.allure`: videos and plots attached to the running test in allure-pytest.
