@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
 
 import gymnasium as gym
@@ -68,6 +69,8 @@ class Dice(gym.Env[np.ndarray, np.ndarray]):
     ) -> tuple[np.ndarray, dict[str, Any]]:
         super().reset(seed=seed)
         if seed is not None and seed == self.exit_at:
+            # Die a little later, so the pool has surely read the chunk this worker finished.
+            time.sleep(0.3)
             os._exit(3)
         self.seed_ = seed
         self.steps = 0

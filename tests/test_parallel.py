@@ -25,7 +25,14 @@ from parallel_envs import (
     lean_batched,
     noisy,
 )
-from pytest_gymrec.episodes import EnvSource, EpisodeRecorder, as_policy, resolve_env, run_episodes
+from pytest_gymrec.episodes import (
+    EnvSource,
+    EpisodeRecorder,
+    as_policy,
+    env_spec_data,
+    resolve_env,
+    run_episodes,
+)
 from pytest_gymrec.errors import GymrecEnvError, GymrecPolicyError, GymrecUsageError
 from pytest_gymrec.parallel import (
     ParallelRun,
@@ -366,7 +373,7 @@ def test_a_worker_that_dies_fails_naming_its_seeds() -> None:
         got, error = in_parallel(source, noisy, [1, 2, 5, 6], executor=pool, chunk_size=2)
     assert [e.seed for e in got] == [1, 2]
     assert isinstance(error, GymrecEnvError)
-    assert "lost the chunk of seeds [5, 6]" in str(error)
+    assert "could not run the chunk of seeds [5, 6]" in str(error)
     assert "BrokenProcessPool" in str(error)
 
 
@@ -403,6 +410,25 @@ def test_a_dask_cluster_gives_the_same_episodes() -> None:
             source, lean, SEEDS, num_envs=2, executor=client.get_executor(), chunk_size=2
         )
     same_as_reference(got, want)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"num_envs": 2}, {"num_envs": 2, "vectorization_mode": "async"}, {"executor": "pool"}],
+    ids=["sync", "async", "pool"],
+)
+def test_the_spec_for_baselines_is_that_of_the_env_one_by_one(
+    options: dict[str, Any], process_pool: concurrent.futures.Executor
+) -> None:
+    if options.get("executor") == "pool":
+        options = {"executor": process_pool}
+    source = resolve_env("CartPole-v1", "test", {"max_episode_steps": 80})
+    with ParallelRun(source, lean, [1, 2], max_steps=100, label=source.label, **options) as run:
+        list(run)
+    want = env_spec_data(source.build())
+    assert want is not None
+    assert want["max_episode_steps"] == 80
+    assert run.env_spec_data() == want
 
 
 # -- the sequential test stops part-way ----------------------------------------------------

@@ -31,6 +31,7 @@ import functools
 import math
 import pickle
 import time
+import types
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, cast
 
@@ -46,6 +47,7 @@ from .episodes import (
     Policy,
     _describe_exception,
     _snapshot,
+    env_spec_data,
     resolve_env,
     run_episodes,
 )
@@ -109,9 +111,11 @@ class VectorSource:
     """A vector env the user built (not ours to close), and how to rebuild one of its slots."""
 
     label: str
-    env: VectorEnv[Any, Any, Any]
+    env: SyncVectorEnv | AsyncVectorEnv
     #: Builds one sub-env again for a replay (takes ``render_mode=``); None when unknown.
     factory: EnvFactory | None
+    #: The sub-envs' spec (None when they have none).
+    spec: gym.envs.registration.EnvSpec | None = None
 
 
 def _is_sb3_vec_env(env: object) -> bool:
@@ -176,7 +180,7 @@ def resolve_vector_env(
     spec = specs[0] if specs else None
     factory = resolve_env(spec, caller).factory if spec is not None else None
     label = spec.id if spec is not None else name
-    return VectorSource(label, env, factory)
+    return VectorSource(label, env, factory, spec)
 
 
 # --------------------------------------------------------------------------------------------
@@ -192,6 +196,12 @@ class _Slot(gym.Wrapper[Any, Any, Any, Any]):
         super().__init__(env)
         self._last: Any = None
         self._parked = False
+
+    @property
+    def spec(self) -> gym.envs.registration.EnvSpec | None:  # type: ignore[override]
+        # Gymnasium's Wrapper overrides Env's attribute with a property the same way.
+        # Transparent: a baseline must pair with runs of the same env one by one.
+        return self.env.spec
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
@@ -310,7 +320,7 @@ class _VectorEngine(_Engine):
 
     def __init__(
         self,
-        env: VectorEnv[Any, Any, Any],
+        env: SyncVectorEnv | AsyncVectorEnv,
         seeds: Sequence[int],
         policy: Policy,
         *,
@@ -331,6 +341,8 @@ class _VectorEngine(_Engine):
         self._rebuild = rebuild
         self._space_states = space_states
         n = env.num_envs
+        #: The sub-envs' spec (our slots pass their env's spec through).
+        self.spec: gym.envs.registration.EnvSpec | None = env.get_attr("spec")[0]
         self._single_obs_space = env.single_observation_space
         self._single_action_space = env.single_action_space
         # Idle slots of a vector env we did not build run throwaway episodes: they need valid
@@ -713,13 +725,19 @@ class ChunkResult:
 
     episodes: list[Episode]
     error: Exception | None = None
+    #: The spec of the env the worker built (for baselines), None when it has none.
+    spec: gym.envs.registration.EnvSpec | None = None
 
 
 def run_chunk(
     payload: bytes, seeds: list[int], max_steps: int, label: str, batched: bool
 ) -> ChunkResult:
-    """Run one chunk of seeds in a worker; module-level so any executor can pickle it."""
-    episodes: list[Episode] = []
+    """Run one chunk of seeds in a worker; module-level so any executor can pickle it.
+
+    Errors come back as data after the episodes that ran, as ``run_episodes`` raises them (an
+    error of another kind is named with its seed): a raised exception would lose the episodes.
+    """
+    result = ChunkResult([])
     try:
         try:
             source, policy = pickle.loads(payload)
@@ -733,11 +751,14 @@ def run_chunk(
             with ParallelRun(
                 source, policy, seeds, max_steps=max_steps, label=label, batched=True
             ) as run:
-                episodes.extend(run)
+                result.episodes.extend(run)
+                result.spec = run.spec
         else:
+            env = source.build()
+            result.spec = env.spec
             recorder = EpisodeRecorder(
-                source.build(),
-                on_episode=episodes.append,
+                env,
+                on_episode=result.episodes.append,
                 label=label,
                 rebuild=None,
                 max_steps=max_steps,
@@ -747,12 +768,15 @@ def run_chunk(
             finally:
                 recorder.close()
     except (GymrecEnvError, GymrecPolicyError, GymrecUsageError) as exc:
-        for episode in episodes:
-            episode.rebuild = None
-        return ChunkResult(episodes, exc)
-    for episode in episodes:
+        result.error = exc
+    except Exception as exc:  # e.g. a reset that raised: one by one, it would end the run too
+        seed = seeds[min(len(result.episodes), len(seeds) - 1)]
+        result.error = GymrecEnvError(
+            f"{label}: the episode for seed {seed} raised {_describe_exception(exc)} in a worker"
+        )
+    for episode in result.episodes:
         episode.rebuild = None  # a closure: re-attached where the result arrives
-    return ChunkResult(episodes)
+    return result
 
 
 def _payload(source: EnvSource, policy: Policy, caller: str) -> bytes:
@@ -806,6 +830,8 @@ class _ExecutorEngine(_Engine):
         self._rebuild = rebuild
         self._next = 0
         self._running: dict[concurrent.futures.Future[ChunkResult], int] = {}
+        #: The env's spec, as the first chunk to return reports it.
+        self.spec: gym.envs.registration.EnvSpec | None = None
 
     def _submit(self) -> None:
         while len(self._running) < self._in_flight and self._next < self.limit:
@@ -839,12 +865,15 @@ class _ExecutorEngine(_Engine):
             self.crash(
                 start,
                 GymrecEnvError(
-                    f"{self._label}: the executor lost the chunk of seeds {chunk}: "
-                    f"{_describe_exception(exc)} (a worker process died, e.g. killed by the OS "
-                    "or by a crash in native code; the episodes of earlier seeds are kept)"
+                    f"{self._label}: the executor could not run the chunk of seeds {chunk}: "
+                    f"{_describe_exception(exc)} (when a worker process dies, e.g. killed by "
+                    "the OS or by a crash in native code, its chunk is lost; the episodes of "
+                    "earlier seeds are kept)"
                 ),
             )
             return
+        if self.spec is None:
+            self.spec = result.spec
         for offset, episode in enumerate(result.episodes):
             episode.rebuild = self._rebuild
             self.finished[start + offset] = episode
@@ -901,10 +930,15 @@ class ParallelRun:
     ``source`` is an :class:`EnvSource` (``episodes.resolve_env``) or a :class:`VectorSource`
     (:func:`resolve_vector_env`). ``num_envs`` slots run in a ``SyncVectorEnv`` or
     ``AsyncVectorEnv`` (``vectorization_mode``); with a :class:`VectorSource` its own slots are
-    used. With ``executor``, chunks of ``chunk_size`` seeds (default: about four chunks per
-    worker) run in the executor's workers, ``num_envs`` chunks at a time. ``batched=True`` calls
-    the policy once a step with the stacked observations of every running slot; it must return
-    one action per observation (an SB3 model's ``predict`` does).
+    used. With ``executor``, ``num_envs`` is the number of workers to keep busy: chunks of
+    ``chunk_size`` seeds (default: about four chunks per worker) run in the executor's workers,
+    two per worker submitted at a time (so stopping early wastes at most those). Each chunk
+    pickles the env source and the policy anew (cloudpickle) and builds one env. ``batched=True``
+    calls the policy once a step with the stacked observations of every running slot; it must
+    return one action per observation (an SB3 model's ``predict`` does). A policy that samples
+    from the action space of the env the user handed over (``lambda obs:
+    env.action_space.sample()``) draws what it would draw one by one: the space's generators
+    are switched per slot around each call (not with ``batched=True``).
     """
 
     def __init__(
@@ -951,7 +985,8 @@ class ParallelRun:
                 executor,
                 seeds,
                 _payload(source, policy, caller),
-                in_flight=num_envs,
+                # Two chunks per worker: a worker finds its next chunk waiting when one ends.
+                in_flight=2 * num_envs,
                 chunk_size=size,
                 max_steps=max_steps,
                 label=label,
@@ -978,7 +1013,7 @@ class ParallelRun:
             vector_type = SyncVectorEnv if vectorization_mode == "sync" else AsyncVectorEnv
             env = vector_type([factory] * num_envs, autoreset_mode=AutoresetMode.DISABLED)
             owned = True
-            if source.instance is not None and not batched and num_envs > 1:
+            if source.instance is not None and not batched:
                 space_states = _SpaceStates(source.instance.action_space, num_envs)
         self._engine = _VectorEngine(
             env,
@@ -991,6 +1026,19 @@ class ParallelRun:
             rebuild=source.factory,
             space_states=space_states,
         )
+
+    @property
+    def spec(self) -> gym.envs.registration.EnvSpec | None:
+        """The spec of the env the episodes ran on (with an executor: once a chunk returned)."""
+        engine = self._engine
+        if isinstance(engine, _ExecutorEngine):
+            return engine.spec
+        assert isinstance(engine, _VectorEngine)
+        return engine.spec
+
+    def env_spec_data(self) -> dict[str, Any] | None:
+        """``episodes.env_spec_data`` of the env the episodes ran on, for baselines."""
+        return spec_data(self.spec)
 
     def __iter__(self) -> Iterator[Episode]:
         engine = self._engine
@@ -1067,6 +1115,12 @@ def run_episodes_parallel(
             keep(episode)
 
 
+def spec_data(spec: gym.envs.registration.EnvSpec | None) -> dict[str, Any] | None:
+    """``episodes.env_spec_data`` from a spec, without an env to read it from."""
+    # env_spec_data reads nothing but the env's ``spec``.
+    return env_spec_data(cast(Any, types.SimpleNamespace(spec=spec)))
+
+
 # --------------------------------------------------------------------------------------------
 # Hand-written vector loops
 
@@ -1112,6 +1166,10 @@ class VectorEpisodeRecorder(gym.vector.VectorWrapper):
         self.return_queue: collections.deque[float] = collections.deque(maxlen=buffer_length)
         self.length_queue: collections.deque[int] = collections.deque(maxlen=buffer_length)
         self.time_queue: collections.deque[float] = collections.deque(maxlen=buffer_length)
+        #: The sub-envs' spec, for baselines (None for native vector envs: no sub-envs).
+        self.sub_env_spec: gym.envs.registration.EnvSpec | None = (
+            env.get_attr("spec")[0] if isinstance(env, (SyncVectorEnv, AsyncVectorEnv)) else None
+        )
 
     def reset(
         self, *, seed: int | list[int | None] | None = None, options: dict[str, Any] | None = None
