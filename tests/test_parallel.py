@@ -25,6 +25,7 @@ from parallel_envs import (
     lean_batched,
     noisy,
 )
+from pytest_gymrec import sequential, stats
 from pytest_gymrec.episodes import (
     EnvSource,
     EpisodeRecorder,
@@ -42,6 +43,7 @@ from pytest_gymrec.parallel import (
     run_episodes_parallel,
 )
 from pytest_gymrec.results import Episode
+from pytest_gymrec.sequential import SequentialTest
 from pytest_gymrec.video import StreamingEncoder, replay
 
 DISABLED: dict[str, Any] = {"autoreset_mode": AutoresetMode.DISABLED}
@@ -457,6 +459,51 @@ def test_stopping_early_returns_the_episodes_that_ran_beyond(
     assert [e.seed for e in run.extra] == sorted(e.seed for e in run.extra if e.seed is not None)
     same_as_reference(run.extra, [want[e.seed] for e in run.extra if e.seed is not None])
     assert len(run.extra) < len(seeds) - 4  # it stopped: not every seed ran
+
+
+def sequential_test(at_least: float) -> SequentialTest:
+    caller = "gymrec.assert_return()"
+    plan = sequential.plan(
+        at_least=at_least,
+        tolerance=0.1,
+        bounds=(0.0, 500.0),
+        bounds_source="the call",
+        alpha=0.05,
+        beta=0.05,
+        mode=stats.Mode.NO_REGRESSION,
+        caller=caller,
+    )
+    return SequentialTest(plan, "the call", caller)
+
+
+@pytest.mark.parametrize("at_least", [30.0, 60.0], ids=["passes", "fails"])
+def test_the_sequential_test_stops_at_the_same_seed_with_the_same_verdict(
+    at_least: float,
+) -> None:
+    """The wiring for gymrec.assert_return: feed episodes in seed order, stop when decided."""
+    source = resolve_env("CartPole-v1", "test")
+    order = list(range(200))
+    alone = sequential_test(at_least)  # as gymrec.assert_return runs it today
+    recorder = EpisodeRecorder(
+        source.build(),
+        on_episode=lambda episode: alone.add(episode.return_, episode.seed),
+        label=source.label,
+        rebuild=None,
+        max_steps=1000,
+    )
+    run_episodes(recorder, lean, alone.seeds_to_run(order), source.label)
+    side_by_side = sequential_test(at_least)
+    with ParallelRun(source, lean, order, max_steps=1000, label=source.label, num_envs=3) as run:
+        for episode in run:
+            side_by_side.add(episode.return_, episode.seed)
+            if side_by_side.decided:
+                break
+    assert alone.outcome is not None
+    assert side_by_side.outcome is alone.outcome
+    assert side_by_side.seeds == alone.seeds
+    assert len(alone.seeds) < 100  # it stopped early
+    # Episodes other slots finished ahead of the stopping point are reported, not used.
+    assert all(e.seed is not None and e.seed > alone.seeds[-1] for e in run.extra)
 
 
 # -- failure videos replay parallel episodes --------------------------------------------------
