@@ -23,6 +23,7 @@ are right under every autoreset mode.
 
 from __future__ import annotations
 
+import abc
 import collections
 import concurrent.futures
 import copy
@@ -289,7 +290,7 @@ def _subspaces(space: gym.spaces.Space[Any]) -> Iterator[gym.spaces.Space[Any]]:
 # Engines: each runs seeds and fills ``finished``/``errors`` keyed by the seed's position
 
 
-class _Engine:
+class _Engine(abc.ABC):
     def __init__(self, seeds: Sequence[int]) -> None:
         self.seeds = seeds
         #: Finished (or crashed) episodes by position in ``seeds``, waiting to be handed on.
@@ -299,9 +300,9 @@ class _Engine:
         #: Positions from here on are not started (a crash or a stop happened before).
         self.limit = len(seeds)
 
+    @abc.abstractmethod
     def advance(self) -> bool:
         """Make progress; False when nothing is running and nothing can start."""
-        raise NotImplementedError
 
     def crash(self, position: int, error: Exception) -> None:
         """Nothing after ``position`` counts: running it one by one would have stopped here."""
@@ -311,8 +312,9 @@ class _Engine:
     def stop(self) -> None:
         self.limit = 0
 
+    @abc.abstractmethod
     def close(self) -> None:
-        raise NotImplementedError
+        """Release what the engine started (envs, pending chunks)."""
 
 
 class _VectorEngine(_Engine):
@@ -464,7 +466,9 @@ class _VectorEngine(_Engine):
             return True
         try:
             observations, rewards, terminated, truncated, info = self._env.step(batch)
-        except Exception as exc:  # a vector env we did not build: we cannot tell which slot
+        except Exception as exc:
+            # The vector env itself raised (our slots report their env's exceptions as data):
+            # a sub-env of a vector env we did not build, or batching what the slots returned.
             position, slot = running[0]
             description = _describe_exception(exc)
             self._fail(
@@ -497,7 +501,7 @@ class _VectorEngine(_Engine):
                     GymrecEnvError(
                         f"{self._label}: step {len(self._rewards[slot]) + 1} of the episode for "
                         f"seed {self.seeds[position]} raised {description} with action "
-                        f"{taken[slot]!r}; the action space is {self._single_action_space}"
+                        f"{actions[slot]!r}; the action space is {self._single_action_space}"
                     ),
                 )
                 continue
