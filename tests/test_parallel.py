@@ -526,7 +526,7 @@ def hand_loop(env: Any, steps: int, masked: bool) -> list[dict[str, Any]]:
     Returns the ``options`` dicts it passed to reset."""
     passed = []
     next_seed = 100
-    env.reset(seed=[0, 1, 2])
+    env.reset(seed=0)  # slots get seeds 0, 1, 2
     env.action_space.seed(0)
     for _ in range(steps):
         _, _, terminated, truncated, _ = env.step(env.action_space.sample())
@@ -595,6 +595,38 @@ def test_make_vec_with_masked_seeded_resets_records_every_seed() -> None:
     assert list(gymnasiums.return_queue) != [e.return_ for e in episodes][-100:]
     ours.close()
     gymnasiums.close()
+
+
+def test_make_vec_on_a_native_vector_env_records_episodes_without_seeds() -> None:
+    episodes: list[Episode] = []
+    ours = make_vec("CartPole-v1", 3, keep=episodes.append, vectorization_mode="vector_entry_point")
+    reference = VectorStatistics(
+        gym.make_vec("CartPole-v1", 3, vectorization_mode="vector_entry_point")
+    )
+    for env in (ours, reference):
+        hand_loop(env, 200, masked=False)
+    assert len(episodes) > 5
+    assert list(ours.return_queue) == list(reference.return_queue)
+    # One generator seeds every slot: no episode has a seed of its own to replay.
+    assert {(e.seed, e.rebuild) for e in episodes} == {(None, None)}
+    assert ours.sub_env_spec is None
+    ours.close()
+    reference.close()
+
+
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        ({"num_envs": 0}, "num_envs=0 must be at least 1"),
+        ({"vectorization_mode": "threads"}, "vectorization_mode='threads' must be 'sync'"),
+        ({"env_id": gym.make("CartPole-v1")}, "must be an env id such as 'CartPole-v1'"),
+    ],
+)
+def test_make_vec_bad_arguments_are_usage_errors(arguments: dict[str, Any], expected: str) -> None:
+    call: dict[str, Any] = {"env_id": "CartPole-v1", "num_envs": 2, **arguments}
+    with pytest.raises(GymrecUsageError, match=r"^gymrec\.make_vec\(\): ") as caught:
+        make_vec(keep=print, **call)
+    assert expected in str(caught.value)
 
 
 # -- bad input ---------------------------------------------------------------------------------
