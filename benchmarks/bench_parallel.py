@@ -267,7 +267,8 @@ def main() -> None:
         print(f"{name:10} {label:22} {median:9.3f} {speedup:8.2f}x")
     if options.quick:
         return
-    xdist = bench_xdist(max(3, repeats // 2), tests=4, per_test=len(seeds) // 4)
+    # Enough work per test that starting two workers (each importing everything) can pay.
+    xdist = bench_xdist(max(3, repeats // 2), tests=4, per_test=16)
     for name, label, median, speedup in xdist:
         print(f"{name:10} {label:22} {median:9.3f} {speedup:8.2f}x")
     executors = bench_executors(repeats, list(range(64)))
