@@ -16,7 +16,7 @@ pytest-xdist ``-n 2`` against plain pytest over a file of several tests (whole p
 interleaved), and the overhead per seed of a Dask LocalCluster executor (2 process workers)
 and of a ProcessPoolExecutor against running the same seeds here.
 
-Reproduce: python benchmarks/bench_parallel.py [--repeats N] [--seeds N] [--quick]
+Reproduce: python benchmarks/bench_parallel.py [--repeats N] [--seeds N] [--quick] [--envs a,b]
 (needs the ``test`` extra: pytest-xdist and dask[distributed]).
 """
 
@@ -124,11 +124,12 @@ def timed(run: Callable[[], list[Episode]]) -> tuple[float, list[float]]:
 
 
 def bench_vector(
-    repeats: int, seeds: list[int], pool: concurrent.futures.Executor
+    repeats: int, seeds: list[int], pool: concurrent.futures.Executor, names: list[str]
 ) -> list[tuple[str, str, float, float]]:
     """(env, config, median seconds, speed-up against one env)."""
     rows = []
-    for name, factory in ENVS.items():
+    for name in names:
+        factory = ENVS[name]
         source = resolve_env(factory, "bench")
         runs: dict[str, Callable[[], list[Episode]]] = {
             "1 env": lambda source=source: one_env(source, seeds)
@@ -255,13 +256,16 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--seeds", type=int, default=16)
     parser.add_argument("--quick", action="store_true", help="fewer repeats, no xdist/Dask")
+    parser.add_argument(
+        "--envs", default=",".join(ENVS), help=f"comma-separated, of {', '.join(ENVS)}"
+    )
     options = parser.parse_args()
     repeats = 2 if options.quick else options.repeats
     seeds = list(range(options.seeds))
     print(f"{os.cpu_count()} cores; at start: {load()}")
     print(f"{len(seeds)} seeds, {repeats} interleaved repeats, medians\n")
     with concurrent.futures.ProcessPoolExecutor(2) as pool:
-        vector = bench_vector(repeats, seeds, pool)
+        vector = bench_vector(repeats, seeds, pool, options.envs.split(","))
     print(f"\n{'env':10} {'run':22} {'median s':>9} {'speed-up':>9}")
     for name, label, median, speedup in vector:
         print(f"{name:10} {label:22} {median:9.3f} {speedup:8.2f}x")

@@ -138,7 +138,10 @@ def test_a_stochastic_env_matches_seed_by_seed(mode: str) -> None:
     same_as_reference(got, want)
 
 
-def test_a_policy_sampling_the_given_envs_action_space_matches_seed_by_seed() -> None:
+@pytest.mark.parametrize("executor", [False, True], ids=["vector", "pool"])
+def test_a_policy_sampling_the_given_envs_action_space_matches_seed_by_seed(
+    executor: bool, process_pool: concurrent.futures.Executor
+) -> None:
     env = gym.make("CartPole-v1")
     source = resolve_env(env, "test")
 
@@ -146,7 +149,9 @@ def test_a_policy_sampling_the_given_envs_action_space_matches_seed_by_seed() ->
         return int(env.action_space.sample())
 
     want, _ = one_by_one(source, random_policy, SEEDS)
-    got, _ = in_parallel(source, random_policy, SEEDS, num_envs=3)
+    # With a pool, the env and the policy travel together: the copy it samples is the one stepped.
+    options = {"executor": process_pool, "chunk_size": 2} if executor else {}
+    got, _ = in_parallel(source, random_policy, SEEDS, num_envs=3, **options)
     same_as_reference(got, want)
     assert len({tuple(e.actions[:8]) for e in got}) == len(SEEDS)  # really random per seed
 
