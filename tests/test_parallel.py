@@ -1,0 +1,669 @@
+"""Several episodes at once on real Gymnasium vector envs and real executors: the episodes are
+exactly those of running the seeds one by one, in seed order, and bad input is a clear error."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.vector import AsyncVectorEnv, AutoresetMode, SyncVectorEnv
+from gymnasium.wrappers.vector import RecordEpisodeStatistics as VectorStatistics
+
+from parallel_envs import (
+    Dice,
+    LeanModel,
+    dice_factory,
+    down_right,
+    dying_factory,
+    lean,
+    lean_batched,
+    noisy,
+)
+from pytest_gymrec import sequential, stats
+from pytest_gymrec.episodes import (
+    EnvSource,
+    EpisodeRecorder,
+    as_policy,
+    env_spec_data,
+    resolve_env,
+    run_episodes,
+)
+from pytest_gymrec.errors import GymrecEnvError, GymrecPolicyError, GymrecUsageError
+from pytest_gymrec.parallel import (
+    ParallelRun,
+    VectorSource,
+    make_vec,
+    resolve_vector_env,
+    run_episodes_parallel,
+)
+from pytest_gymrec.results import Episode
+from pytest_gymrec.sequential import SequentialTest
+from pytest_gymrec.video import StreamingEncoder, replay
+
+DISABLED: dict[str, Any] = {"autoreset_mode": AutoresetMode.DISABLED}
+
+
+def one_by_one(
+    source: EnvSource, policy: Any, seeds: Iterable[int], max_steps: int = 1000
+) -> tuple[list[Episode], BaseException | None]:
+    """The reference: ``run_episodes`` on one env, as gymrec.evaluate runs it today."""
+    episodes: list[Episode] = []
+    recorder = EpisodeRecorder(
+        source.build(),
+        on_episode=episodes.append,
+        label=source.label,
+        rebuild=source.factory,
+        max_steps=max_steps,
+    )
+    try:
+        run_episodes(recorder, as_policy(policy, "test"), seeds, source.label)
+    except (GymrecEnvError, GymrecPolicyError) as exc:
+        return episodes, exc
+    return episodes, None
+
+
+def in_parallel(
+    source: EnvSource | VectorSource,
+    policy: Any,
+    seeds: Iterable[int],
+    max_steps: int = 1000,
+    **options: Any,
+) -> tuple[list[Episode], BaseException | None]:
+    episodes: list[Episode] = []
+    try:
+        run_episodes_parallel(
+            source,
+            as_policy(policy, "test"),
+            seeds,
+            max_steps=max_steps,
+            keep=episodes.append,
+            label=source.label,
+            **options,
+        )
+    except (GymrecEnvError, GymrecPolicyError) as exc:
+        return episodes, exc
+    return episodes, None
+
+
+def same_as_reference(got: list[Episode], want: list[Episode]) -> None:
+    """Everything but the wall time, including what a replay needs."""
+
+    def key(episode: Episode) -> tuple[Any, ...]:
+        return (
+            episode.seed,
+            repr(episode.return_),  # repr: a NaN return equals itself
+            episode.length,
+            episode.terminated,
+            episode.truncated,
+            episode.error,
+            episode.env_label,
+            [np.asarray(action).tolist() for action in episode.actions],
+            repr(episode.rewards),
+            episode.reset_rng_state,
+            episode.reset_options,
+            episode.rebuild,
+        )
+
+    assert [key(e) for e in got] == [key(e) for e in want]
+
+
+SEEDS = [3, 1, 4, 15, 9, 2, 6]  # 7 seeds, not in order: none of 2 or 3 slots divides them
+
+
+@pytest.mark.parametrize(
+    ("num_envs", "mode"), [(1, "sync"), (2, "sync"), (3, "sync"), (2, "async"), (3, "async")]
+)
+def test_cartpole_episodes_are_those_of_one_env(num_envs: int, mode: str) -> None:
+    source = resolve_env("CartPole-v1", "test")
+    want, _ = one_by_one(source, lean, SEEDS)
+    assert len({e.length for e in want}) > 3  # lengths differ, so slots finish out of order
+    got, error = in_parallel(source, lean, SEEDS, num_envs=num_envs, vectorization_mode=mode)
+    assert error is None
+    same_as_reference(got, want)
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_a_stochastic_env_matches_seed_by_seed(mode: str) -> None:
+    source = resolve_env("FrozenLake-v1", "test", {"is_slippery": True})
+    seeds = range(40)
+    want, _ = one_by_one(source, down_right, seeds)
+    assert 0 < sum(e.return_ for e in want) < 40  # the slippery ice decides some episodes
+    got, _ = in_parallel(source, down_right, seeds, num_envs=3, vectorization_mode=mode)
+    same_as_reference(got, want)
+
+
+@pytest.mark.parametrize("executor", [False, True], ids=["vector", "pool"])
+def test_a_policy_sampling_the_given_envs_action_space_matches_seed_by_seed(
+    executor: bool, process_pool: concurrent.futures.Executor
+) -> None:
+    env = gym.make("CartPole-v1")
+    source = resolve_env(env, "test")
+
+    def random_policy(obs: Any) -> int:
+        return int(env.action_space.sample())
+
+    want, _ = one_by_one(source, random_policy, SEEDS)
+    # With a pool, the env and the policy travel together: the copy it samples is the one stepped.
+    options = {"executor": process_pool, "chunk_size": 2} if executor else {}
+    got, _ = in_parallel(source, random_policy, SEEDS, num_envs=3, **options)
+    same_as_reference(got, want)
+    assert len({tuple(e.actions[:8]) for e in got}) == len(SEEDS)  # really random per seed
+
+
+def test_continuous_actions_in_the_space_dtype_match() -> None:
+    source = resolve_env(dice_factory, "test")
+    want, _ = one_by_one(source, noisy, range(10))
+    got, _ = in_parallel(source, noisy, range(10), num_envs=4)
+    same_as_reference(got, want)
+
+
+def test_fewer_seeds_than_envs_leaves_slots_idle() -> None:
+    source = resolve_env("CartPole-v1", "test")
+    want, _ = one_by_one(source, lean, [7, 8])
+    got, _ = in_parallel(source, lean, [7, 8], num_envs=4)
+    same_as_reference(got, want)
+
+
+# -- batched ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("policy", [lean_batched, LeanModel()], ids=["function", "sb3-predict"])
+def test_batched_policy_sees_stacked_observations(policy: Any) -> None:
+    source = resolve_env("CartPole-v1", "test")
+    want, _ = one_by_one(source, lean, SEEDS)
+    batch_sizes: list[int] = []
+    act = as_policy(policy, "test")
+
+    def spy(observations: Any) -> Any:
+        batch_sizes.append(len(observations))
+        return act(observations)
+
+    got, _ = in_parallel(source, spy, SEEDS, num_envs=3, batched=True)
+    same_as_reference(got, want)
+    assert max(batch_sizes) == 3  # one call for all running slots
+    assert batch_sizes[-1] == 1  # the last episode runs alone: idle slots are not shown
+
+
+def test_batched_policy_with_a_wrong_count_fails_naming_the_counts() -> None:
+    source = resolve_env("CartPole-v1", "test")
+    got, error = in_parallel(source, lambda obs: [0], SEEDS, num_envs=3, batched=True)
+    assert isinstance(error, GymrecPolicyError)
+    assert "3 stacked observations of seeds [3, 1, 4]" in str(error)
+    assert "it returned 1 actions" in str(error)
+    assert [e.seed for e in got] == [3]
+    assert got[0].error == "GymrecPolicyError: 1 actions for 3 observations"
+
+
+# -- crashes end the run where running the seeds one by one would ---------------------------
+
+
+def crashing_policy(obs: Any) -> int:
+    if abs(float(obs[0])) > 0.12:
+        raise RuntimeError("the cart left the track")
+    return lean(obs)
+
+
+@pytest.mark.parametrize(
+    ("make", "policy", "max_steps"),
+    [
+        (lambda: resolve_env(dice_factory, "t", {"raise_at": (4, 2)}), noisy, 1000),
+        (lambda: resolve_env(dice_factory, "t", {"nan_at": (15, 3)}), noisy, 1000),
+        (lambda: resolve_env(dice_factory, "t", {"endless": True}), noisy, 20),
+        (lambda: resolve_env("CartPole-v1", "t"), crashing_policy, 1000),
+    ],
+    ids=["env-raises", "nan-reward", "max-steps", "policy-raises"],
+)
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_a_crash_stops_at_the_same_seed_with_the_same_error(
+    make: Callable[[], EnvSource], policy: Any, max_steps: int, mode: str
+) -> None:
+    source = make()
+    want, want_error = one_by_one(source, policy, SEEDS, max_steps)
+    assert want_error is not None
+    assert want[-1].error is not None
+    got, error = in_parallel(source, policy, SEEDS, max_steps, num_envs=3, vectorization_mode=mode)
+    same_as_reference(got, want)
+    assert type(error) is type(want_error)
+    assert str(error) == str(want_error)
+
+
+# -- vector envs the user built ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: gym.make_vec("CartPole-v1", 3, vectorization_mode="sync", vector_kwargs=DISABLED),
+        lambda: SyncVectorEnv([lambda: gym.make("CartPole-v1")] * 3, **DISABLED),
+        lambda: AsyncVectorEnv([lambda: gym.make("CartPole-v1")] * 2, **DISABLED),
+    ],
+    ids=["make_vec-sync", "SyncVectorEnv", "AsyncVectorEnv"],
+)
+def test_a_built_vector_env_gives_the_same_episodes(build: Callable[[], Any]) -> None:
+    env = build()
+    try:
+        vector = resolve_vector_env(env, "test")
+        assert vector is not None
+        assert vector.label == "CartPole-v1"
+        want, _ = one_by_one(resolve_env("CartPole-v1", "test"), lean, SEEDS)
+        got, _ = in_parallel(vector, lean, SEEDS)
+        assert [e.rebuild for e in got] == [vector.factory] * len(SEEDS)
+        for episode in got:
+            episode.rebuild = None
+        for episode in want:
+            episode.rebuild = None
+        same_as_reference(got, want)
+        got_again, _ = in_parallel(vector, lean_batched, SEEDS[:2], batched=True)
+        assert [e.return_ for e in got_again] == [e.return_ for e in want[:2]]
+    finally:
+        env.close()
+
+
+class FakeSB3VecEnv:
+    """What identifies a Stable-Baselines3 VecEnv (installing SB3 would pull in torch)."""
+
+    num_envs = 2
+
+    def step_async(self, actions: Any) -> None: ...
+
+    def step_wait(self) -> None: ...
+
+    def env_method(self, name: str) -> None: ...
+
+
+BUILD_ONE = "vector_kwargs={'autoreset_mode': gym.vector.AutoresetMode.DISABLED})"
+
+
+@pytest.mark.parametrize(
+    ("build", "expected", "fix"),
+    [
+        (
+            lambda: gym.make_vec("CartPole-v1", 2, vectorization_mode="sync"),
+            "autoreset_mode=NextStep",
+            BUILD_ONE,
+        ),
+        (
+            lambda: gym.make_vec(
+                "CartPole-v1",
+                2,
+                vectorization_mode="async",
+                vector_kwargs={"autoreset_mode": AutoresetMode.SAME_STEP},
+            ),
+            "autoreset_mode=SameStep",
+            BUILD_ONE,
+        ),
+        (
+            lambda: gym.make_vec("CartPole-v1", 2, vectorization_mode="vector_entry_point"),
+            "CartPoleVectorEnv cannot reset each of its sub-envs with its own seed",
+            BUILD_ONE,
+        ),
+        (
+            lambda: VectorStatistics(
+                gym.make_vec("CartPole-v1", 2, "sync", vector_kwargs=DISABLED)
+            ),
+            "vector wrappers share state across slots",
+            "pass the vector env unwrapped",
+        ),
+        (
+            FakeSB3VecEnv,
+            "FakeSB3VecEnv is a Stable-Baselines3 VecEnv",
+            "Pass the env id (or the env factory you gave it) with num_envs=N",
+        ),
+    ],
+    ids=["next-step", "same-step", "native", "wrapped", "sb3"],
+)
+def test_vector_envs_that_cannot_seed_each_slot_are_refused(
+    build: Callable[[], Any], expected: str, fix: str
+) -> None:
+    env = build()
+    with pytest.raises(GymrecUsageError) as caught:
+        resolve_vector_env(env, "gymrec.evaluate()")
+    message = str(caught.value)
+    assert message.startswith("gymrec.evaluate(): ")
+    assert expected in message
+    assert fix in message
+    if hasattr(env, "close"):
+        env.close()
+
+
+def test_plain_envs_are_not_vector_envs() -> None:
+    assert resolve_vector_env("CartPole-v1", "test") is None
+    assert resolve_vector_env(gym.make("CartPole-v1"), "test") is None
+
+
+# -- executors ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def process_pool() -> Iterable[concurrent.futures.ProcessPoolExecutor]:
+    with concurrent.futures.ProcessPoolExecutor(2) as pool:
+        yield pool
+
+
+@pytest.mark.parametrize("batched", [False, True])
+def test_a_process_pool_gives_the_same_episodes_in_seed_order(
+    process_pool: concurrent.futures.Executor, batched: bool
+) -> None:
+    source = resolve_env("CartPole-v1", "test")
+    want, _ = one_by_one(source, lean, SEEDS)
+    got, _ = in_parallel(
+        source,
+        lean_batched if batched else lean,
+        SEEDS,
+        batched=batched,
+        num_envs=2,
+        executor=process_pool,
+        chunk_size=2,
+    )
+    same_as_reference(got, want)  # the rebuild factory is the local one again
+
+
+def test_an_executor_crash_stops_at_the_same_seed(
+    process_pool: concurrent.futures.Executor,
+) -> None:
+    source = resolve_env(dice_factory, "t", {"raise_at": (4, 2)})
+    want, want_error = one_by_one(source, noisy, SEEDS)
+    got, error = in_parallel(source, noisy, SEEDS, num_envs=2, executor=process_pool, chunk_size=1)
+    same_as_reference(got, want)
+    assert str(error) == str(want_error)
+
+
+def test_a_worker_that_dies_fails_naming_its_seeds() -> None:
+    source = resolve_env(dying_factory, "test")
+    with concurrent.futures.ProcessPoolExecutor(1) as pool:
+        got, error = in_parallel(source, noisy, [1, 2, 5, 6], executor=pool, chunk_size=2)
+    assert [e.seed for e in got] == [1, 2]
+    assert isinstance(error, GymrecEnvError)
+    assert "could not run the chunk of seeds [5, 6]" in str(error)
+    assert "BrokenProcessPool" in str(error)
+
+
+def test_an_unpicklable_policy_is_a_usage_error(process_pool: concurrent.futures.Executor) -> None:
+    lock = threading.Lock()
+
+    def locked(obs: Any) -> int:
+        with lock:
+            return lean(obs)
+
+    with pytest.raises(GymrecUsageError) as caught:
+        in_parallel(resolve_env("CartPole-v1", "test"), locked, SEEDS, executor=process_pool)
+    message = str(caught.value)
+    assert "the policy cannot be pickled" in message
+    assert "lock" in message
+    assert "module-level function" in message
+
+
+def test_a_dask_cluster_gives_the_same_episodes() -> None:
+    distributed = pytest.importorskip("distributed")
+    source = resolve_env("CartPole-v1", "test")
+    want, _ = one_by_one(source, lean, SEEDS)
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            host="127.0.0.1",
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        got, _ = in_parallel(
+            source, lean, SEEDS, num_envs=2, executor=client.get_executor(), chunk_size=2
+        )
+    same_as_reference(got, want)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"num_envs": 2}, {"num_envs": 2, "vectorization_mode": "async"}, {"executor": "pool"}],
+    ids=["sync", "async", "pool"],
+)
+def test_the_spec_for_baselines_is_that_of_the_env_one_by_one(
+    options: dict[str, Any], process_pool: concurrent.futures.Executor
+) -> None:
+    if options.get("executor") == "pool":
+        options = {"executor": process_pool}
+    source = resolve_env("CartPole-v1", "test", {"max_episode_steps": 80})
+    with ParallelRun(source, lean, [1, 2], max_steps=100, label=source.label, **options) as run:
+        list(run)
+    want = env_spec_data(source.build())
+    assert want is not None
+    assert want["max_episode_steps"] == 80
+    assert run.env_spec_data() == want
+
+
+# -- the sequential test stops part-way ----------------------------------------------------
+
+
+@pytest.mark.parametrize("options", [{"num_envs": 3}, {"num_envs": 2, "executor": "pool"}])
+def test_stopping_early_returns_the_episodes_that_ran_beyond(
+    options: dict[str, Any], process_pool: concurrent.futures.Executor
+) -> None:
+    if options.get("executor") == "pool":
+        options = {**options, "executor": process_pool, "chunk_size": 1}
+    source = resolve_env("CartPole-v1", "test")
+    seeds = list(range(30))
+    want, _ = one_by_one(source, lean, seeds)
+    used: list[Episode] = []
+    with ParallelRun(source, lean, seeds, max_steps=1000, label=source.label, **options) as run:
+        for episode in run:
+            used.append(episode)
+            if len(used) == 4:
+                break
+    same_as_reference(used, want[:4])
+    if "executor" not in options:
+        # Slots step in lockstep, so what finished ahead is fixed; a pool's timing is not.
+        assert run.extra
+    assert all(e.seed is not None and e.seed > 3 for e in run.extra)
+    assert [e.seed for e in run.extra] == sorted(e.seed for e in run.extra if e.seed is not None)
+    same_as_reference(run.extra, [want[e.seed] for e in run.extra if e.seed is not None])
+    assert len(run.extra) < len(seeds) - 4  # it stopped: not every seed ran
+
+
+def sequential_test(at_least: float) -> SequentialTest:
+    caller = "gymrec.assert_return()"
+    plan = sequential.plan(
+        at_least=at_least,
+        tolerance=0.1,
+        bounds=(0.0, 500.0),
+        bounds_source="the call",
+        alpha=0.05,
+        beta=0.05,
+        mode=stats.Mode.NO_REGRESSION,
+        caller=caller,
+    )
+    return SequentialTest(plan, "the call", caller)
+
+
+@pytest.mark.parametrize("at_least", [30.0, 60.0], ids=["passes", "fails"])
+def test_the_sequential_test_stops_at_the_same_seed_with_the_same_verdict(
+    at_least: float,
+) -> None:
+    """The wiring for gymrec.assert_return: feed episodes in seed order, stop when decided."""
+    source = resolve_env("CartPole-v1", "test")
+    order = list(range(200))
+    alone = sequential_test(at_least)  # as gymrec.assert_return runs it today
+    recorder = EpisodeRecorder(
+        source.build(),
+        on_episode=lambda episode: alone.add(episode.return_, episode.seed),
+        label=source.label,
+        rebuild=None,
+        max_steps=1000,
+    )
+    run_episodes(recorder, lean, alone.seeds_to_run(order), source.label)
+    side_by_side = sequential_test(at_least)
+    with ParallelRun(source, lean, order, max_steps=1000, label=source.label, num_envs=3) as run:
+        for episode in run:
+            side_by_side.add(episode.return_, episode.seed)
+            if side_by_side.decided:
+                break
+    assert alone.outcome is not None
+    assert side_by_side.outcome is alone.outcome
+    assert side_by_side.seeds == alone.seeds
+    assert len(alone.seeds) < 100  # it stopped early
+    # Episodes other slots finished ahead of the stopping point are reported, not used.
+    assert all(e.seed is not None and e.seed >= len(alone.seeds) for e in run.extra)
+
+
+# -- failure videos replay parallel episodes --------------------------------------------------
+
+
+def test_an_async_episode_replays_without_divergence(tmp_path: Path) -> None:
+    source = resolve_env("CartPole-v1", "test")
+    got, _ = in_parallel(source, lean, SEEDS[:3], num_envs=3, vectorization_mode="async")
+    encoder, outcome = replay(got[2], lambda fps: StreamingEncoder(tmp_path / ".x.mp4", fps))
+    encoder.finish(tmp_path / "seed.mp4")
+    assert outcome.diverged_at is None
+    assert outcome.frames == got[2].length + 1
+
+
+# -- make_vec: statistics right under every autoreset mode ---------------------------------
+
+
+def hand_loop(env: Any, steps: int, masked: bool) -> list[dict[str, Any]]:
+    """A hand-written vector loop; with ``masked``, finished slots get seeded masked resets.
+    Returns the ``options`` dicts it passed to reset."""
+    passed = []
+    next_seed = 100
+    env.reset(seed=0)  # slots get seeds 0, 1, 2
+    env.action_space.seed(0)
+    for _ in range(steps):
+        _, _, terminated, truncated, _ = env.step(env.action_space.sample())
+        done = terminated | truncated
+        if masked and done.any():
+            seeds: list[int | None] = [None] * 3
+            for slot in map(int, np.flatnonzero(done)):
+                seeds[slot] = next_seed
+                next_seed += 1
+            options = {"reset_mask": done}
+            env.reset(seed=seeds, options=options)
+            passed.append(options)
+    return passed
+
+
+def replayed_return(episode: Episode) -> float:
+    """The return of the episode's actions from reset(seed=episode.seed) on a fresh env."""
+    env = gym.make("CartPole-v1")
+    env.reset(seed=episode.seed)
+    total = 0.0
+    for action in episode.actions:
+        _, reward, terminated, truncated, _ = env.step(action)
+        total += float(reward)
+    assert terminated or truncated
+    return total
+
+
+@pytest.mark.parametrize("mode", [AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP])
+def test_make_vec_statistics_match_gymnasiums_under_autoresets(mode: AutoresetMode) -> None:
+    episodes: list[Episode] = []
+    ours = make_vec("CartPole-v1", 3, keep=episodes.append, vector_kwargs={"autoreset_mode": mode})
+    reference = VectorStatistics(
+        gym.make_vec("CartPole-v1", 3, "sync", vector_kwargs={"autoreset_mode": mode})
+    )
+    for env in (ours, reference):
+        hand_loop(env, 300, masked=False)
+    assert len(episodes) > 10
+    assert list(ours.return_queue) == list(reference.return_queue)
+    assert list(ours.length_queue) == list(reference.length_queue)
+    # Only each slot's first episode started from reset(seed=...); autoresets are unseeded.
+    assert sorted(e.seed for e in episodes if e.seed is not None) == [0, 1, 2]
+    assert all(e.rebuild is None for e in episodes if e.seed is None)
+    for episode in episodes:
+        if episode.seed is not None:
+            assert replayed_return(episode) == episode.return_
+    ours.close()
+    reference.close()
+
+
+def test_make_vec_with_masked_seeded_resets_records_every_seed() -> None:
+    episodes: list[Episode] = []
+    ours = make_vec("CartPole-v1", 3, keep=episodes.append, vector_kwargs=DISABLED)
+    gymnasiums = VectorStatistics(gym.make_vec("CartPole-v1", 3, "sync", vector_kwargs=DISABLED))
+    passed = hand_loop(ours, 300, masked=True)
+    assert all("reset_mask" in options for options in passed)  # the caller's dicts are intact
+    hand_loop(gymnasiums, 300, masked=True)
+    assert len(episodes) > 10
+    seeds = [e.seed for e in episodes]
+    assert len(set(seeds)) == len(seeds)  # one episode per seeded reset
+    assert {0, 1, 2} <= set(seeds)
+    assert all(seed in {0, 1, 2} or (seed is not None and seed >= 100) for seed in seeds)
+    # Each episode is exactly its seed's episode under its recorded actions, replayed alone.
+    for episode in episodes:
+        assert replayed_return(episode) == episode.return_ == episode.length
+    # Gymnasium 1.4's wrapper gets these wrong (its reset pops the mask from the dict it got).
+    assert list(gymnasiums.return_queue) != [e.return_ for e in episodes][-100:]
+    ours.close()
+    gymnasiums.close()
+
+
+def test_make_vec_on_a_native_vector_env_records_episodes_without_seeds() -> None:
+    episodes: list[Episode] = []
+    ours = make_vec("CartPole-v1", 3, keep=episodes.append, vectorization_mode="vector_entry_point")
+    reference = VectorStatistics(
+        gym.make_vec("CartPole-v1", 3, vectorization_mode="vector_entry_point")
+    )
+    for env in (ours, reference):
+        hand_loop(env, 200, masked=False)
+    assert len(episodes) > 5
+    assert list(ours.return_queue) == list(reference.return_queue)
+    # One generator seeds every slot: no episode has a seed of its own to replay.
+    assert {(e.seed, e.rebuild) for e in episodes} == {(None, None)}
+    assert ours.sub_env_spec is None
+    ours.close()
+    reference.close()
+
+
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        ({"num_envs": 0}, "num_envs=0 must be at least 1"),
+        ({"vectorization_mode": "threads"}, "vectorization_mode='threads' must be 'sync'"),
+        ({"env_id": gym.make("CartPole-v1")}, "must be an env id such as 'CartPole-v1'"),
+    ],
+)
+def test_make_vec_bad_arguments_are_usage_errors(arguments: dict[str, Any], expected: str) -> None:
+    call: dict[str, Any] = {"env_id": "CartPole-v1", "num_envs": 2, **arguments}
+    with pytest.raises(GymrecUsageError, match=r"^gymrec\.make_vec\(\): ") as caught:
+        make_vec(keep=print, **call)
+    assert expected in str(caught.value)
+
+
+# -- bad input ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ({"num_envs": 0}, "num_envs=0 must be at least 1"),
+        ({"num_envs": "2"}, "num_envs='2' must be a whole number"),
+        ({"num_envs": 2.0}, "num_envs=2.0 must be a whole number"),
+        ({"num_envs": True}, "num_envs=True must be a whole number"),
+        ({"num_envs": 2, "vectorization_mode": "threads"}, "vectorization_mode='threads' must"),
+        ({"executor": "dask"}, "executor='dask' must be a concurrent.futures.Executor"),
+        ({"num_envs": 2, "chunk_size": 0}, "chunk_size=0 must be a positive"),
+    ],
+)
+def test_bad_arguments_are_usage_errors(options: dict[str, Any], expected: str) -> None:
+    with pytest.raises(GymrecUsageError, match=r"^gymrec\.evaluate\(\): ") as caught:
+        run_episodes_parallel(
+            resolve_env("CartPole-v1", "t"),
+            lean,
+            [1],
+            max_steps=10,
+            keep=print,
+            label="x",
+            **options,
+        )
+    assert expected in str(caught.value)
+
+
+def test_a_built_env_without_spec_cannot_be_copied_into_slots() -> None:
+    source = resolve_env(Dice(), "test")
+    with pytest.raises(GymrecUsageError, match="no spec to build them from; pass its id"):
+        ParallelRun(source, noisy, [1], max_steps=10, label="Dice", num_envs=2)
