@@ -6,10 +6,13 @@ import json
 
 import numpy as np
 
-from pytest_gymrec import reporting
 from pytest_gymrec.checks.mean import decide_mean
 from pytest_gymrec.formatting import fmt
 from pytest_gymrec.record import Episode, TestRecord
+from pytest_gymrec.report import cells
+from pytest_gymrec.report import data as reporting
+from pytest_gymrec.report.junit import all_properties
+from pytest_gymrec.report.terminal import verdict_table
 from pytest_gymrec.verdict import Mode, Subject, Verdict
 
 
@@ -83,7 +86,7 @@ def test_section_without_verdicts_lists_episodes() -> None:
 
 def test_junit_properties_one_set_per_verdict() -> None:
     one = verdict([500.0] * 20, 475)
-    properties = dict(reporting.junit_properties(record_with([], [one])))
+    properties = dict(all_properties(reporting.report_data(record_with([], [one]))["verdicts"]))
     assert properties["gymrec.verdict"] == "pass"
     assert properties["gymrec.check"] == "CartPole-v1: mean return >= 475"
     assert properties["gymrec.episodes"] == 20
@@ -91,7 +94,9 @@ def test_junit_properties_one_set_per_verdict() -> None:
     assert properties["gymrec.interval"] == f"[{fmt(one.low)}, 500]"
     assert 0 < one.low < 475
     assert properties["gymrec.alpha"] == 0.01
-    two = reporting.junit_properties(record_with([], [one, verdict([10.0] * 20, 475)]))
+    two = all_properties(
+        reporting.report_data(record_with([], [one, verdict([10.0] * 20, 475)]))["verdicts"]
+    )
     names = [name for name, _ in two]
     assert "gymrec[0].verdict" in names
     assert dict(two)["gymrec[1].verdict"] == "fail"
@@ -114,12 +119,14 @@ def test_summary_table_is_aligned_and_json_summary_sorted() -> None:
         reporting.report_data(record_with([], [verdict([500.0] * 20, 475)])),
         {**reporting.report_data(record_with([], [verdict([9.0] * 10, 475)])), "nodeid": "a::b"},
     ]
-    lines = reporting.table(reporting.summary_rows(entries))
+    lines = verdict_table(entries, 200)
     assert lines[0].split() == [
         "test",
         "env",
         "episodes",
         "mean",
+        "/",
+        "change",
         "interval",
         "verdict",
         "detects",
@@ -139,12 +146,12 @@ def test_summary_table_is_aligned_and_json_summary_sorted() -> None:
 def test_detects_says_what_a_verdict_could_see() -> None:
     seeing = verdict([490.0 + seed % 10 for seed in range(40)], 475).to_record()
     assert seeing["detectable_drop"] is not None
-    assert reporting.detects(seeing) == f"drops >= {fmt(seeing['detectable_drop'])}"
+    assert cells.detects(seeing) == f"drops >= {fmt(seeing['detectable_drop'])}"
     # Ten episodes cannot be evidence against a mean of 50 on (0, 500): the check is blind.
     blind = verdict([0.0] * 10, 50).to_record()
     assert blind["blind"] is True
-    assert reporting.detects(blind) == "nothing"
+    assert cells.detects(blind) == "nothing"
     certify = verdict([500.0] * 30, 475, Mode.CERTIFY).to_record()
-    assert reporting.detects(certify) == "-"
-    properties = dict(reporting.junit_properties(record_with([], [verdict([0.0] * 10, 50)])))
+    assert cells.detects(certify) == "-"
+    properties = dict(all_properties([verdict([0.0] * 10, 50).to_record()]))
     assert properties["gymrec.detects"] == "nothing"

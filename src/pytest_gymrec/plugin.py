@@ -185,18 +185,42 @@ def pytest_runtest_makereport(
         return report
     if not (record.verdicts or record.episodes):
         return report
-    from . import reporting
+    from .report import attach, junit
+    from .report import data as reporting
 
-    setattr(report, reporting.REPORT_ATTRIBUTE, reporting.report_data(record))
+    data = reporting.report_data(record)
+    setattr(report, reporting.REPORT_ATTRIBUTE, data)
     # junitxml writes the properties of the teardown report, which copies the item's list.
-    item.user_properties.extend(reporting.junit_properties(record))
-    video_text = _attach_videos(item, report, record, call)
+    item.user_properties.extend(junit.all_properties(data["verdicts"]))
+    failed = _explains_a_failure(report, call)
+    lines = [_attach_videos(item, report, record, failed)]
+    if failed:
+        html = bool(item.config.getoption("htmlpath", None))
+        lines.extend(attach.plots(record, data, html=html, report=report))
+    files = attach.kept_files(data, item.config.invocation_params.dir)
+    if files:
+        # system-out of the JUnit test case (-o junit_logging=system-out): Jenkins' JUnit
+        # Attachments plugin and GitLab read these lines; the terminal does not show them.
+        item.add_report_section("call", "stdout", attach.junit_lines(files, None))
+        lines.append(attach.allure(files, data) or "")
+    text = "\n".join(line for line in lines if line)
     if report.failed or hasattr(report, "wasxfail"):
-        text = reporting.section_text(record)
-        report.sections.append(("gymrec", f"{text}\n\n{video_text}" if video_text else text))
-    elif video_text:  # video=on: pytest prints it with -rP
-        report.sections.append(("gymrec", video_text))
+        summary = reporting.section_text(record)
+        report.sections.append(("gymrec", f"{summary}\n\n{text}" if text else summary))
+    elif text:  # video=on: pytest prints it with -rP
+        report.sections.append(("gymrec", text))
     return report
+
+
+def _explains_a_failure(report: pytest.TestReport, call: pytest.CallInfo[None]) -> bool:
+    """Whether this test failed in a way episodes can explain (videos, plots)."""
+    from .errors import GymrecBaselineCreated
+
+    # An xfail test that failed as expected reports "skipped" with wasxfail; keep its videos.
+    failed = report.failed or (report.skipped and hasattr(report, "wasxfail"))
+    if call.excinfo is not None and call.excinfo.errisinstance(GymrecBaselineCreated):
+        return False  # only a new baseline to review: no episode explains anything
+    return bool(failed)
 
 
 def _video_folder(item: pytest.Item, settings: gymrec_settings.Settings) -> Any:
@@ -224,21 +248,12 @@ def pytest_configure_node(node: Any) -> None:
 
 
 def _attach_videos(
-    item: pytest.Item,
-    report: pytest.TestReport,
-    record: TestRecord,
-    call: pytest.CallInfo[None],
+    item: pytest.Item, report: pytest.TestReport, record: TestRecord, failed: bool
 ) -> str:
     """Film the episodes that explain this test's outcome; the text for its gymrec section."""
-    from .errors import GymrecBaselineCreated
-
-    settings = _settings_of(item)
-    # An xfail test that failed as expected reports "skipped" with wasxfail; keep its videos.
-    failed = report.failed or (report.skipped and hasattr(report, "wasxfail"))
-    if call.excinfo is not None and call.excinfo.errisinstance(GymrecBaselineCreated):
-        failed = False  # only a new baseline to review: no episode explains anything
     from . import failure_videos
 
+    settings = _settings_of(item)
     return failure_videos.attach(
         report,
         record,
@@ -268,6 +283,8 @@ class GymrecSession:
         self.is_worker = hasattr(config, "workerinput")
         self.json_path = json_path
         self.json_problem: str | None = None
+        #: Reports that could not be written (the GitHub summary), said at the end.
+        self.problems: list[str] = []
         self.root = config.rootpath
         self.invocation_dir = config.invocation_params.dir
 
@@ -276,7 +293,9 @@ class GymrecSession:
         if report.when != "call" or not isinstance(data, dict) or self.is_worker:
             return
         # On the xdist controller the report arrived as JSON; the attribute is a plain dict.
-        self.entries.append({**data, "outcome": report.outcome})
+        # xdist numbers items in collection order: the tables follow it, not completion order.
+        order = getattr(report, "item_index", len(self.entries))
+        self.entries.append({**data, "outcome": report.outcome, "order": order})
         for entry in data.get("baselines", ()):
             if isinstance(entry, dict) and {"path", "action"} <= entry.keys():
                 self.baseline_files.append({"path": entry["path"], "action": entry["action"]})
@@ -284,20 +303,25 @@ class GymrecSession:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if self.json_path is None or self.is_worker:
             return
-        from . import reporting
+        from .report import data as reporting
 
         path = self.invocation_dir / self.json_path
         # The run's outcome is the tests', not the summary file's: say so and keep it.
-        self.json_problem = reporting.write_json_summary(path, self.entries)
+        self.json_problem = reporting.write_json_summary(path, self.ordered())
+
+    def ordered(self) -> list[dict[str, Any]]:
+        return sorted(self.entries, key=lambda entry: entry["order"])
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        rows_source = [entry for entry in self.entries if entry["verdicts"]]
-        if rows_source:
-            from . import reporting
+        entries = self.ordered()
+        if any(entry["verdicts"] for entry in entries):
+            from .report.terminal import verdict_table
 
+            width = terminalreporter.config.get_terminal_writer().fullwidth
             terminalreporter.write_sep("=", "gymrec verdicts")
-            for line in reporting.table(reporting.summary_rows(rows_source)):
+            for line in verdict_table(entries, width):
                 terminalreporter.write_line(line)
+        self._github_summary(entries, terminalreporter)
         from .baseline import summary_lines
 
         lines = summary_lines(self.baseline_files, self.root)
@@ -305,7 +329,25 @@ class GymrecSession:
             terminalreporter.write_sep("=", "gymrec baselines")
             for line in lines:
                 terminalreporter.write_line(line)
+        for problem in self.problems:
+            terminalreporter.write_line(problem, yellow=True, bold=True)
         if self.json_problem is not None:
             terminalreporter.write_line(self.json_problem, yellow=True, bold=True)
         elif self.json_path is not None and not self.is_worker:
             terminalreporter.write_line(f"gymrec: JSON summary written to {self.json_path}")
+
+    def _github_summary(self, entries: list[dict[str, Any]], terminalreporter: Any) -> None:
+        """Append the verdict table to GitHub Actions' job summary when running there."""
+        path = os.environ.get("GITHUB_STEP_SUMMARY")
+        if self.is_worker or not path:
+            return
+        from .errors import GymrecUsageError
+        from .report import github
+
+        text = github.summary_markdown(entries)
+        if not text:
+            return
+        try:
+            github.append_summary(path, text, source="GITHUB_STEP_SUMMARY")
+        except GymrecUsageError as exc:
+            self.problems.append(str(exc))

@@ -46,3 +46,13 @@ def videos_kept(videos: list[dict[str, Any]]) -> str:
     kept = sum(1 for video in videos if video.get("path") and not video.get("missing"))
     missing = len(videos) - kept
     return f"{kept} ({missing} missing)" if missing else str(kept)
+
+
+def detects(verdict: dict[str, Any]) -> str:
+    """What a verdict could see: the smallest drop it catches with 80% probability, "nothing"
+    when no drop within the bounds would be caught, "-" where the check states no such drop
+    (certify mode, quantile checks)."""
+    if verdict.get("blind"):
+        return "nothing"
+    drop = verdict.get("detectable_drop")
+    return "-" if drop is None else f"drops >= {fmt(drop)}"

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import GymrecUsageError
-from ..reporting import detects
 from . import cells
 
 #: Bytes of Markdown this plugin writes at most: a quarter of GitHub's 1 MiB limit per step,
@@ -57,7 +56,7 @@ def summary_markdown(entries: Iterable[dict[str, Any]], budget: int = DEFAULT_BU
                 *map(escape, (str(verdict["episodes"]), cells.estimate(verdict))),
                 escape(cells.interval(verdict)),
                 f"**{shown}**" if outcome == "fail" else shown,  # markup added after escaping
-                escape(detects(verdict)),
+                escape(cells.detects(verdict)),
                 escape(videos),
             ]
             rows.append((outcome, "| " + " | ".join(row) + " |"))

@@ -16,7 +16,6 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..reporting import detects
 from . import cells
 
 
@@ -67,7 +66,7 @@ def properties(verdict: dict[str, Any], prefix: str = "gymrec") -> list[tuple[st
         ("margin", cells.finite(verdict.get("margin"))),
         ("alpha", cells.finite(verdict.get("alpha"))),
         ("method", verdict["method"]),
-        ("detects", detects(verdict)),
+        ("detects", cells.detects(verdict)),
         ("detectable_drop", cells.finite(verdict.get("detectable_drop"))),
     ]
     return [(f"{prefix}.{name}", value) for name, value in named if value is not None]

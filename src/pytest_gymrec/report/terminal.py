@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ..reporting import detects
 from . import cells
 
 #: A test id is never shortened below this many characters (the test's name is at its end).
@@ -40,7 +39,7 @@ def verdict_table(entries: Iterable[dict[str, Any]], width: int) -> list[str]:
                     str(verdict["env"]),
                     *_numbers(verdict),
                     cells.outcome_and_check(verdict),
-                    detects(verdict),
+                    cells.detects(verdict),
                 )
                 for nodeid, verdict in rows
             ),
@@ -64,7 +63,7 @@ def _two_line(rows: Sequence[tuple[str, dict[str, Any]]], width: int) -> list[st
         [
             ("episodes", cells.ESTIMATE_COLUMN, "interval", "verdict", "detects"),
             *(
-                (*_numbers(verdict), str(verdict["outcome"]), detects(verdict))
+                (*_numbers(verdict), str(verdict["outcome"]), cells.detects(verdict))
                 for _, verdict in rows
             ),
         ]

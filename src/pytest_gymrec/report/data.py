@@ -8,16 +8,16 @@ Pure: no pytest, no numpy.
 from __future__ import annotations
 
 import json
-import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .formatting import fmt, format_seeds
+from ..formatting import fmt, format_seeds
+from .strict import strict_json
 
 if TYPE_CHECKING:
-    from .record import TestRecord
-    from .verdict import Verdict
+    from ..record import TestRecord
+    from ..verdict import Verdict
 
 #: Name of the attribute that carries plain report data across xdist.
 REPORT_ATTRIBUTE = "gymrec"
@@ -43,7 +43,7 @@ def write_json_summary(path: Path, entries: Iterable[dict[str, Any]]) -> str | N
     """Write the ``--gymrec-json`` file (strict JSON: no NaN or Infinity); the reason it could
     not be written, or None."""
     try:
-        text = json.dumps(strict(json_summary(entries)), indent=2, allow_nan=False) + "\n"
+        text = json.dumps(strict_json(json_summary(entries)), indent=2, allow_nan=False) + "\n"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     except (OSError, ValueError) as exc:
@@ -52,17 +52,6 @@ def write_json_summary(path: Path, entries: Iterable[dict[str, Any]]) -> str | N
             "the test outcomes stand (give --gymrec-json=PATH a writable file path)"
         )
     return None
-
-
-def strict(value: Any) -> Any:
-    """``value`` with every non-finite float replaced by None (JSON has no NaN or Infinity)."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {key: strict(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [strict(item) for item in value]
-    return value
 
 
 def json_summary(entries: Iterable[dict[str, Any]]) -> dict[str, Any]:
@@ -115,61 +104,3 @@ def _episode_listing(record: TestRecord) -> str:
             for episode in lowest
         )
     return "\n".join(lines)
-
-
-def junit_properties(record: TestRecord) -> list[tuple[str, object]]:
-    """Numbers for JUnit XML ``<property>`` elements (one set per verdict)."""
-    properties: list[tuple[str, object]] = []
-    for index, verdict in enumerate(record.verdicts):
-        prefix = "gymrec" if len(record.verdicts) == 1 else f"gymrec[{index}]"
-        properties.extend(
-            [
-                (f"{prefix}.check", f"{verdict.label}: {verdict.check}"),
-                (f"{prefix}.verdict", verdict.outcome.value),
-                (f"{prefix}.episodes", verdict.n),
-                (f"{prefix}.mean", round(verdict.mean, 6)),
-                (f"{prefix}.interval", f"[{fmt(verdict.low)}, {fmt(verdict.high)}]"),
-                (f"{prefix}.method", verdict.method),
-                (f"{prefix}.alpha", verdict.alpha),
-                (f"{prefix}.detects", detects(verdict.to_record())),
-            ]
-        )
-    return properties
-
-
-def detects(verdict: dict[str, Any]) -> str:
-    """What a verdict could see: the smallest drop it catches with 80% probability, "nothing"
-    when no drop within the bounds would be caught, "-" where the check states no such drop
-    (certify mode, quantile checks)."""
-    if verdict.get("blind"):
-        return "nothing"
-    drop = verdict.get("detectable_drop")
-    return "-" if drop is None else f"drops >= {fmt(drop)}"
-
-
-def summary_rows(data: Iterable[dict[str, Any]]) -> list[list[str]]:
-    rows = []
-    for entry in data:
-        for verdict in entry["verdicts"]:
-            rows.append(
-                [
-                    entry["nodeid"],
-                    verdict["env"],
-                    str(verdict["episodes"]),
-                    fmt(verdict["mean"]),
-                    f"[{fmt(verdict['low'])}, {fmt(verdict['high'])}]",
-                    f"{verdict['outcome']} ({verdict['check']})",
-                    detects(verdict),
-                ]
-            )
-    return rows
-
-
-def table(rows: Sequence[Sequence[str]]) -> list[str]:
-    """Aligned text table with a header."""
-    header = ["test", "env", "episodes", "mean", "interval", "verdict", "detects"]
-    widths = [max(len(row[column]) for row in [header, *rows]) for column in range(len(header))]
-    return [
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        for row in [header, *rows]
-    ]
