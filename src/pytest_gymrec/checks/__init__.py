@@ -1,0 +1,1 @@
+"""Statistical checks on episode returns."""
