@@ -44,11 +44,16 @@ TRUNCATION = 0.95
 #: Weight, in episodes, of the prior variance 1/4 in the variance estimate behind each bet.
 VARIANCE_PRIOR_WEIGHT = 1.0
 #: Orders of the episodes the fixed-n evidence averages over (the first is the given order).
-PERMUTATIONS = 16
+PERMUTATIONS = 32
 #: Seed of the fixed generator that draws those orders (any constant: it is not data).
 PERMUTATION_SEED = 20240917
 #: Monte-Carlo runs behind a stated detectable drop or an episode count.
 POWER_RESAMPLES = 256
+#: Share of tied values from which a regressed agent is simulated by reweighting the observed
+#: values rather than by shifting them (see _regressed_sampler).
+TILT_TIED_SHARE = 0.25
+#: Relative resolution of a stated detectable drop.
+DROP_RESOLUTION = 0.005
 #: Values whose spread is at most this fraction of the range are tied (floats of equal values).
 TIE_TOLERANCE = 1e-9
 #: Largest episode count any "how many episodes would it take" search considers.
@@ -181,9 +186,11 @@ def log_evidence(
     step = max(1, _CELLS_PER_CHUNK // (permutations * n))
     for start in range(0, flat_values.shape[0], step):
         block = flat_values[start : start + step][:, table]  # (rows, permutations, n)
-        bets = tuned_bets(block, alpha)
-        line = flat_lines[start : start + step, np.newaxis]
-        final = log_capital(block, bets, line, truncation)[..., -1]
+        line = flat_lines[start : start + step, np.newaxis, np.newaxis]
+        cap = np.where(line < 1.0, truncation / np.maximum(1.0 - line, 1e-300), np.inf)
+        bets = np.minimum(tuned_bets(block, alpha), cap)
+        # Only the final capital counts at fixed n: a sum, not log_capital's whole path.
+        final = np.sum(np.log1p(-bets * (block - line)), axis=-1)
         result[start : start + step] = _log_mean_exp(final)
     shaped: FloatArray = result.reshape(values.shape[:-1])
     return shaped
@@ -342,20 +349,17 @@ def smallest_n(enough: Callable[[int], bool], start: int = 1) -> int | None:
 def tilted_weights(x: FloatArray, mean: float) -> FloatArray:
     """Weights on the sorted values ``x`` (not all tied) whose weighted mean is ``mean``: the
     exponential tilt ``w_i ~ exp(-theta x_i)``, the distribution closest to the empirical one
-    (in Kullback-Leibler divergence) among those on the same values with that mean.
-
-    A normal sample tilts into a shifted normal; values at a bound (episodes at CartPole's
-    time limit) keep their place and lose weight, as fewer episodes reach the limit. Beyond
-    the smallest (largest) value no tilt reaches the mean: the weights then put everything
-    on the extreme value, and the caller mixes in the bound (see :func:`_regressed_sampler`).
+    (in Kullback-Leibler divergence) among those on the same values with that mean. Beyond
+    the smallest (largest) value no tilt reaches the mean: all weight then goes to that value
+    and the caller mixes in the bound (see :func:`_regressed_sampler`).
     """
     low, high = float(x[0]), float(x[-1])
-    scale = high - low
     if mean <= low or mean >= high:
-        weights = np.zeros(x.size)
-        weights[x == (low if mean <= low else high)] = 1.0
-        return weights / weights.sum()
-    centred = (x - low) / scale  # in [0, 1]: exp stays finite for |theta| up to ~700
+        extreme = (x == (low if mean <= low else high)).astype(np.float64)
+        weights: FloatArray = extreme / extreme.sum()
+        return weights
+    centred = (x - low) / (high - low)  # in [0, 1]
+    target = (mean - low) / (high - low)
 
     def tilted(theta: float) -> FloatArray:
         logs = -theta * centred
@@ -363,18 +367,11 @@ def tilted_weights(x: FloatArray, mean: float) -> FloatArray:
         result: FloatArray = w / w.sum()
         return result
 
-    target = (mean - low) / scale
-    # The tilted mean falls as theta grows: bracket, then bisect to float resolution.
-    below, above = -1.0, 1.0
-    # |theta| = 1e6 puts all but exp(-1e6 gap) of the weight on the extreme values already.
-    while float(tilted(below) @ centred) < target and below > -1e6:
-        below *= 2.0
-    while float(tilted(above) @ centred) > target and above < 1e6:
-        above *= 2.0
-    for _ in range(100):
+    # The tilted mean falls as theta grows; |theta| = 2000 leaves exp(-2000 * gap) of the
+    # weight off the extreme values, so the bracket holds every mean that floats can tell.
+    below, above = -2000.0, 2000.0
+    for _ in range(64):
         middle = 0.5 * (below + above)
-        if middle in (below, above):
-            break
         if float(tilted(middle) @ centred) > target:
             below = middle
         else:
@@ -382,17 +379,35 @@ def tilted_weights(x: FloatArray, mean: float) -> FloatArray:
     return tilted(0.5 * (below + above))
 
 
+def tied_share(x: FloatArray) -> float:
+    """Share of the values that tie with another one (a time limit, a score of 0, ...)."""
+    ordered = np.sort(x)
+    close = np.diff(ordered) <= TIE_TOLERANCE
+    in_tie = np.zeros(x.size, dtype=bool)
+    in_tie[:-1] |= close
+    in_tie[1:] |= close
+    return float(np.mean(in_tie))
+
+
 def _regressed_sampler(
     x: FloatArray, n: int, rng: np.random.Generator
 ) -> Callable[[float], FloatArray]:
     """POWER_RESAMPLES runs of n values spread like ``x``, as a function of their mean.
 
-    Values are drawn from x reweighted by :func:`tilted_weights`; a mean beyond the smallest
-    (largest) value mixes that value with the bound 0 (1). When all of x is tied there is no
-    spread to resample, and a regressed agent's values would not all be equal either: then
-    each value is 1 with the probability that gives the mean, else 0, the widest spread a
-    mean can have. The uniforms are drawn once (common random numbers): a larger drop moves
-    every simulated value down, which keeps the estimated power monotone in the drop.
+    How a regressed agent's returns would look depends on how these spread:
+
+    * spread continuously (fewer than TILT_TIED_SHARE of them tie): resampled, shifted to the
+      wanted mean and clipped to [0, 1], after stretching by sqrt(n/(n-1)) (a sample spreads
+      less than its population);
+    * piled on a few values (a time limit, zero scores, discrete outcomes): the same values,
+      reweighted by :func:`tilted_weights` (fewer episodes reach the time limit); beyond the
+      smallest (largest) value, that value mixed with the bound 0 (1);
+    * all tied: no spread to resample, and a regressed agent's values would not all be equal
+      either: each value is 1 with the probability that gives the mean, else 0, the widest
+      spread a mean can have.
+
+    The random numbers are drawn once (common random numbers): a larger drop moves every
+    simulated value down, which keeps the estimated power monotone in the drop.
     """
     uniforms = rng.random((POWER_RESAMPLES, n))
     if tied(x):
@@ -401,21 +416,32 @@ def _regressed_sampler(
             return (uniforms < mean).astype(np.float64)
 
         return at_bounds
+    centre = float(np.mean(x))
+    if tied_share(x) < TILT_TIED_SHARE:
+        stretch = math.sqrt(x.size / (x.size - 1))
+        indices = np.minimum((uniforms * x.size).astype(np.int64), x.size - 1)
+        deviations = stretch * (x[indices] - centre)
+
+        def shifted(mean: float) -> FloatArray:
+            result: FloatArray = np.clip(deviations + mean, 0.0, 1.0)
+            return result
+
+        return shifted
     ordered = np.sort(x)
     low, high = float(ordered[0]), float(ordered[-1])
     mixing = rng.random((POWER_RESAMPLES, n))
 
-    def spread_like(mean: float) -> FloatArray:
+    def reweighted(mean: float) -> FloatArray:
         cumulative = np.cumsum(tilted_weights(ordered, mean))
-        indices = np.minimum(np.searchsorted(cumulative, uniforms, side="right"), x.size - 1)
-        values: FloatArray = ordered[indices]
+        positions = np.searchsorted(cumulative, uniforms * cumulative[-1], side="right")
+        values: FloatArray = ordered[np.minimum(positions, x.size - 1)]
         if mean < low:  # the smallest value with probability mean/low, else the bound 0
             values = np.where(mixing < mean / low, values, 0.0)
         elif mean > high:  # mirror image, towards the bound 1
             values = np.where(mixing < (1.0 - mean) / (1.0 - high), values, 1.0)
         return values
 
-    return spread_like
+    return reweighted
 
 
 def power_at(
@@ -440,7 +466,7 @@ def detectable_drop(
 ) -> float | None:
     """Smallest drop below m that :func:`fixed_n_rejects` catches with probability POWER
     on n = len(x) episodes spread like x (see :func:`_regressed_sampler`). None when not even
-    a drop to 0 (every value at the worst bound) is caught. On the [0, 1] scale, to 1e-4."""
+    a drop to 0 (every value at the worst bound) is caught. On the [0, 1] scale."""
     values = np.asarray(x, dtype=np.float64).ravel()
     if m <= 0.0:
         return None
@@ -451,8 +477,29 @@ def detectable_drop(
 
     if not caught(m):
         return None
+    # Bracket around the drop a Gaussian test with this spread would need, then bisect to
+    # DROP_RESOLUTION of the drop (the Monte-Carlo error of the power is larger than that).
+    spread = 0.5 if tied(values) else float(np.std(values))
+    z = math.sqrt(2.0 * math.log(1.0 / alpha)) + 0.84
+    probe = min(m, max(spread * z / math.sqrt(values.size), 1e-4))
     low, high = 0.0, m
-    while high - low > 1e-4:
+    if caught(probe):
+        high = probe
+        while low == 0.0 and probe > 1e-6:
+            probe *= 0.7
+            if caught(probe):
+                high = probe
+            else:
+                low = probe
+    else:
+        low = probe
+        while high == m and probe < m:
+            probe = min(m, probe * 1.4)
+            if caught(probe):
+                high = probe
+            else:
+                low = probe
+    while high - low > max(DROP_RESOLUTION * high, 1e-6):
         middle = 0.5 * (low + high)
         if caught(middle):
             high = middle
@@ -583,7 +630,9 @@ def mixture_log_capital(
     return mixed
 
 
-def anytime_upper_bound(x: npt.ArrayLike, alpha: float, bets: FloatArray, truncation: float) -> float:
+def anytime_upper_bound(
+    x: npt.ArrayLike, alpha: float, bets: FloatArray, truncation: float
+) -> float:
     """Smallest m whose running-maximum log-capital (for the given predictable ``bets``, which
     must not depend on m) reaches log(1/alpha): an anytime-valid upper bound on the mean."""
     values = _as_rows(x)
@@ -601,6 +650,8 @@ def anytime_upper_bound(x: npt.ArrayLike, alpha: float, bets: FloatArray, trunca
     return float(_bisect_rejected(rejected, np.min(values, axis=-1), top))
 
 
-def anytime_lower_bound(x: npt.ArrayLike, alpha: float, bets: FloatArray, truncation: float) -> float:
+def anytime_lower_bound(
+    x: npt.ArrayLike, alpha: float, bets: FloatArray, truncation: float
+) -> float:
     """Mirror image of :func:`anytime_upper_bound` (the same bets serve 1 - x)."""
     return 1.0 - anytime_upper_bound(1.0 - _as_rows(x), alpha, bets, truncation)
