@@ -311,7 +311,7 @@ def floor_drop(m: float, n: int, alpha: float, power: float = POWER) -> float:
     valid test rejects that mixture at most alpha of the time, yet sees F alone with
     probability (1 - e)^n = alpha/power, so it catches F with probability at most ``power``.
     """
-    return (1.0 - m) * ((power / alpha) ** (1.0 / n) - 1.0)
+    return float((1.0 - m) * ((power / alpha) ** (1.0 / n) - 1.0))
 
 
 def episodes_needed_to_fail(m: float, alpha: float, truncation: float = TRUNCATION) -> int | None:
