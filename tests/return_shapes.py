@@ -1,12 +1,16 @@
-"""Return distributions for calibration runs: the shapes RL returns take, on bounds (0, 500).
+"""Return distributions for calibration runs: the shapes RL returns take.
 
-Shared by tests/test_calibration.py and benchmarks/bench_calibration.py. Each shape draws
-returns in return units; ``true_mean`` is the population mean (from a large fixed sample,
-accurate to about 1e-4 of the range, far below anything the calibration runs can resolve).
+Shared by the calibration tests and benchmarks. Each shape draws returns in return units;
+``true_mean`` is the population mean (from a large fixed sample, accurate to about 1e-4 of the
+range, far below anything the calibration runs can resolve). ``SHAPES`` are the five shapes on
+bounds (0, 500) the sequential calibration was built on; ``ALL_SHAPES`` adds shapes the audit
+of issue 9 found hard (zero-inflated, Acrobot-like on (-500, 0), rare success), each with its
+own bounds.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from collections.abc import Callable
@@ -47,7 +51,28 @@ def _discrete(rng: np.random.Generator, size: tuple[int, ...]) -> FloatArray:
     return rng.choice(np.array([0.0, 250.0, 500.0]), size=size, p=[0.2, 0.3, 0.5])
 
 
-SHAPES: dict[str, Callable[[np.random.Generator, tuple[int, ...]], FloatArray]] = {
+def _zero_inflated(rng: np.random.Generator, size: tuple[int, ...]) -> FloatArray:
+    """Scores nothing 40% of the time (falls off, times out), otherwise about 350."""
+    return np.where(rng.random(size) < 0.4, LO, np.clip(rng.normal(350.0, 60.0, size), LO, HI))
+
+
+def _acrobot_like(rng: np.random.Generator, size: tuple[int, ...]) -> FloatArray:
+    """Acrobot-v1-like, on (-500, 0): most episodes end after 80-100 steps, some take much
+    longer, and 2% hit the 500-step limit."""
+    usual = -(75.0 + rng.gamma(2.0, 8.0, size))
+    slow = -np.minimum(100.0 + rng.exponential(150.0, size), 500.0)
+    draw = rng.random(size)
+    return np.where(draw < 0.02, -500.0, np.where(draw < 0.10, slow, usual))
+
+
+def _rare_success(rng: np.random.Generator, size: tuple[int, ...]) -> FloatArray:
+    """Succeeds (500) in 5% of episodes; otherwise a return near 5."""
+    return np.where(rng.random(size) < 0.05, HI, np.clip(rng.normal(5.0, 2.0, size), LO, HI))
+
+
+Draw = Callable[[np.random.Generator, tuple[int, ...]], FloatArray]
+
+SHAPES: dict[str, Draw] = {
     "near-normal": _near_normal,
     "capped": _capped,
     "bimodal": _bimodal,
@@ -56,10 +81,24 @@ SHAPES: dict[str, Callable[[np.random.Generator, tuple[int, ...]], FloatArray]] 
 }
 
 
+@dataclasses.dataclass(frozen=True)
+class Shape:
+    draw: Draw
+    bounds: tuple[float, float]
+
+
+ALL_SHAPES: dict[str, Shape] = {
+    **{name: Shape(draw, BOUNDS) for name, draw in SHAPES.items()},
+    "zero-inflated": Shape(_zero_inflated, BOUNDS),
+    "acrobot-like": Shape(_acrobot_like, (-500.0, 0.0)),
+    "rare-success": Shape(_rare_success, BOUNDS),
+}
+
+
 @functools.cache
 def moments(name: str) -> tuple[float, float]:
     """Population mean and standard deviation of a shape."""
-    sample = SHAPES[name](np.random.default_rng(20240607), (4_000_000,))
+    sample = ALL_SHAPES[name].draw(np.random.default_rng(20240607), (4_000_000,))
     return float(sample.mean()), float(sample.std())
 
 
@@ -67,9 +106,10 @@ def true_mean(name: str) -> float:
     return moments(name)[0]
 
 
-def scaled(values: FloatArray) -> FloatArray:
+def scaled(values: FloatArray, bounds: tuple[float, float] = BOUNDS) -> FloatArray:
     """Returns mapped to [0, 1] by the bounds."""
-    return (values - LO) / (HI - LO)
+    lo, hi = bounds
+    return (values - lo) / (hi - lo)
 
 
 def fixed_t_episodes(sd: float, drop: float, alpha: float, beta: float) -> int:

@@ -232,20 +232,19 @@ def test_certify_passes_only_on_evidence_above_the_line() -> None:
 
 def test_log_capital_matches_evidence_below() -> None:
     x = np.random.default_rng(4).random((3, 40))
-    bets = betting.predictable_bets(x, 0.05)
-    path = betting.log_capital(x, bets, 0.6)
-    assert np.allclose(path.max(-1), betting.evidence_below(x, bets, 0.6))
+    bets = betting.kelly_bets(x, 0.1)
+    path = betting.log_capital(x, bets, 0.6, 0.5)
     manual = np.cumsum(np.log1p(-np.minimum(bets, 0.5 / 0.4) * (x - 0.6)), -1)
     assert np.allclose(path, manual)
 
 
 def test_betting_bounds_unchanged_by_default_arguments() -> None:
     x = np.random.default_rng(5).random(30)
-    assert betting.upper_bound(x, 0.05) == betting.upper_bound_with(
-        x, 0.05, betting.predictable_bets(x, 0.05), betting.BET_TRUNCATION
+    assert betting.upper_bound(x, 0.05) == betting.upper_bound(
+        x, 0.05, permutations=betting.PERMUTATIONS, truncation=betting.TRUNCATION
     )
     # Seeds in the order given leave the order (and so the bound) as it was.
-    assert betting.upper_bound(x, 0.05, tuple(range(30))) == betting.upper_bound(x, 0.05)
+    assert betting.upper_bound(x, 0.05, seeds=np.arange(30)) == betting.upper_bound(x, 0.05)
 
 
 # -- success rate -------------------------------------------------------------------------------

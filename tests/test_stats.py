@@ -136,15 +136,19 @@ def test_betting_bounds_hold_at_their_level() -> None:
 def test_betting_upper_bound_is_where_the_evidence_crosses() -> None:
     x = np.random.default_rng(6).uniform(0.2, 0.6, 40)
     alpha = 0.01
-    bets = betting.predictable_bets(x, alpha)
-    bound = betting.upper_bound_with(x, alpha, bets)
-    assert betting.evidence_below(x, bets, bound) >= math.log(1 / alpha)
-    assert betting.evidence_below(x, bets, bound - 1e-6) < math.log(1 / alpha)
+    bets = betting.kelly_bets(x, 0.1)
+
+    def running_max(m: float) -> float:
+        return float(np.max(betting.log_capital(x, bets, m, 0.9)))
+
+    bound = betting.anytime_upper_bound(x, alpha, bets, 0.9)
+    assert running_max(bound) >= math.log(1 / alpha)
+    assert running_max(bound - 1e-6) < math.log(1 / alpha)
     assert float(np.mean(x)) < bound < 1.0
     # The bound the checks report is dual to the test they apply: rejected just at and above it.
-    reported = betting.upper_bound(x, alpha)
-    assert betting.rejects(x, reported, alpha)
-    assert not betting.rejects(x, reported - 1e-6, alpha)
+    reported = float(betting.upper_bound(x, alpha))
+    assert betting.fixed_n_rejects(x, reported, alpha)
+    assert not betting.fixed_n_rejects(x, reported - 1e-6, alpha)
     assert float(np.mean(x)) < reported < 1.0
 
 
@@ -153,14 +157,16 @@ def test_bets_are_predictable() -> None:
     x = np.random.default_rng(7).random(20)
     y = x.copy()
     y[-1] = 1 - y[-1]
-    assert np.array_equal(betting.predictable_bets(x, 0.05), betting.predictable_bets(y, 0.05))
+    assert np.array_equal(betting.tuned_bets(x, 0.05), betting.tuned_bets(y, 0.05))
+    assert np.array_equal(betting.kelly_bets(x, 0.1), betting.kelly_bets(y, 0.1))
 
 
 def test_evidence_against_a_true_mean_stays_small() -> None:
     """Ville: the capital against the true mean rarely reaches 1/alpha, over the whole path."""
     rng = np.random.default_rng(8)
     x = (rng.random((4000, 200)) < 0.7).astype(float)
-    evidence = betting.evidence_below(x, betting.predictable_bets(x, 0.05), 0.7)
+    path = betting.log_capital(x, betting.kelly_bets(x, 0.1), 0.7, betting.TRUNCATION)
+    evidence = np.max(path, axis=-1)  # the running maximum: anytime-valid
     assert float(np.mean(evidence >= math.log(20))) <= 0.05 + 3 * math.sqrt(0.05 * 0.95 / 4000)
 
 
@@ -493,7 +499,7 @@ def test_detectable_drop_of_all_equal_returns_assumes_the_widest_spread() -> Non
     runs = 4000
     line = 475 - drop
     x = (rng.random((runs, 30)) < line / 500).astype(float)
-    caught = betting.evidence_below(x, betting.predictable_bets(x, 0.01), 0.95) >= math.log(100)
+    caught = betting.fixed_n_rejects(x, 0.95, 0.01)  # the test the check applies
     power = float(np.mean(caught))
     standard_error = math.sqrt(0.8 * 0.2 / runs)
     assert abs(power - POWER) < 4 * standard_error + 0.02  # bisection step and resampling

@@ -26,7 +26,7 @@ from ..errors import GymrecUsageError
 from ..formatting import fmt
 from ..verdict import POWER
 from . import betting
-from .common import smallest_n
+from .common import rng_for, smallest_n
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -159,14 +159,22 @@ class Side:
         return Side(-self.values, -self.line, bounds, self.alpha, self.seeds)
 
 
+def _known(seeds: tuple[int | None, ...]) -> list[int] | None:
+    """Seeds that fix a canonical order, or None when any episode has none."""
+    if not seeds or any(seed is None for seed in seeds):
+        return None
+    return [seed for seed in seeds if seed is not None]
+
+
 def one_sided_bounds(side: Side) -> tuple[float, float]:
     """(lower, upper) confidence bounds on the mean, each at level alpha; the upper one is
     below the line exactly when :func:`shows_drop` says so."""
     if side.bounds is not None:
         x, _ = side.scaled
+        seeds = _known(side.seeds)
         return (
-            side.unscale(betting.lower_bound(x, side.alpha, side.seeds)),
-            side.unscale(betting.upper_bound(x, side.alpha, side.seeds)),
+            side.unscale(float(betting.lower_bound(x, side.alpha, seeds=seeds))),
+            side.unscale(float(betting.upper_bound(x, side.alpha, seeds=seeds))),
         )
     return _t_bounds(side.values, side.alpha)
 
@@ -175,7 +183,7 @@ def shows_drop(side: Side) -> bool:
     """True when the data shows, at level alpha, that the mean is below the line."""
     if side.bounds is not None:
         x, m = side.scaled
-        return betting.rejects(x, m, side.alpha, side.seeds)
+        return bool(betting.fixed_n_rejects(x, m, side.alpha, seeds=_known(side.seeds)))
     return side.values.size >= 2 and _t_bounds(side.values, side.alpha)[1] < side.line
 
 
@@ -238,7 +246,7 @@ def episodes_to_fail(side: Side) -> int | None:
     if side.bounds is None:
         return 2
     _, m = side.scaled
-    return betting.episodes_to_fail(m, side.alpha)
+    return betting.episodes_needed_to_fail(m, side.alpha)
 
 
 def episodes_for_drop(side: Side, drop: float, rng_key: str) -> int | None:
@@ -247,7 +255,9 @@ def episodes_for_drop(side: Side, drop: float, rng_key: str) -> int | None:
     if side.bounds is not None:
         x, m = side.scaled
         scaled_drop = drop / (side.bounds[1] - side.bounds[0])
-        return betting.episodes_for_drop(x, m, scaled_drop, side.alpha, rng_key)
+        return betting.episodes_needed_for_drop(
+            x, m, scaled_drop, side.alpha, rng_for(f"{rng_key}/feasibility")
+        )
     sd = float(np.std(side.values, ddof=1)) if side.values.size > 1 else 0.0
     if sd == 0.0:
         return None

@@ -33,7 +33,7 @@ from ..errors import GymrecFailure, GymrecUsageError
 from ..formatting import fmt, format_seeds
 from ..record import Episode
 from ..verdict import Kind, Mode, Outcome, Sight, Verdict
-from . import core
+from . import betting, core
 from .common import EPISODE_SEARCH_LIMIT, rng_for
 from .pipeline import CheckContext, Decision, conclude
 
@@ -46,13 +46,11 @@ MOST_REGRESSED_SHOWN = 5
 
 def margin_ratio(baseline_mean: float, tolerance: float) -> float:
     """``r`` such that "within the margin" means ``mean(new - r * baseline) >= 0``."""
-    return 1.0 + tolerance if baseline_mean < 0 else 1.0 - tolerance
+    return float(betting.margin_ratio(baseline_mean, tolerance))
 
 
-def difference_bounds(bounds: tuple[float, float], ratio: float) -> tuple[float, float]:
-    """Range of ``new - ratio * baseline`` when both returns lie in ``bounds``."""
-    lo, hi = bounds
-    return lo - ratio * hi, hi - ratio * lo
+#: Range of ``new - ratio * baseline`` when both returns lie in ``bounds``.
+difference_bounds = betting.difference_range
 
 
 def _side(
@@ -104,15 +102,20 @@ def regression_evidence(
         raise ValueError(f"shapes {new_array.shape} and {base_array.shape} do not pair")
     n = new_array.shape[-1]
     new_rows, base_rows = new_array.reshape(-1, n), base_array.reshape(-1, n)
-    shows = np.array(
-        [
-            not _identical(row_new, row_base)
-            and core.shows_drop(_side(row_new, row_base, tolerance, alpha, bounds))
-            for row_new, row_base in zip(new_rows, base_rows, strict=True)
-        ],
-        dtype=bool,
-    )
-    result: BoolArray = shows.reshape(new_array.shape[:-1])
+    unchanged = np.array([_identical(a, b) for a, b in zip(new_rows, base_rows, strict=True)])
+    if bounds is not None:  # vectorised over rows: Monte-Carlo checks run thousands at once
+        shows = betting.paired_rejects(
+            new_rows, base_rows, tolerance=tolerance, alpha=alpha, bounds=bounds
+        )
+    else:
+        shows = np.array(
+            [
+                core.shows_drop(_side(row_new, row_base, tolerance, alpha, None))
+                for row_new, row_base in zip(new_rows, base_rows, strict=True)
+            ],
+            dtype=bool,
+        )
+    result: BoolArray = (shows & ~unchanged).reshape(new_array.shape[:-1])
     return result
 
 
@@ -122,9 +125,9 @@ def seeds_to_fail(bounds: tuple[float, float] | None, tolerance: float, alpha: f
     if bounds is None:
         return 2
     # The worst case: every seed falls from the best return to the worst one.
-    ratio = margin_ratio(1.0 if bounds[1] > 0 else -1.0, tolerance)
-    side = core.Side(np.zeros(1), 0.0, difference_bounds(bounds, ratio), alpha)
-    needed = core.episodes_to_fail(side)
+    needed = betting.paired_seeds_needed_to_fail(
+        bounds, tolerance, alpha, 1.0 if bounds[1] > 0 else -1.0
+    )
     return needed if needed is not None else EPISODE_SEARCH_LIMIT
 
 

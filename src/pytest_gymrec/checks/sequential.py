@@ -57,22 +57,8 @@ FAIL_CODE, INCONCLUSIVE_CODE, PASS_CODE = -1, 0, 1
 
 
 def tuned_bets(x: FloatArray, gap: float) -> FloatArray:
-    """Predictable Kelly bets for a mean ``gap`` away from the line, on the last axis.
-
-    Bet t uses only x[:t-1]: the variance estimate starts at the prior 1/4 and shrinks toward
-    the running sample variance. The same bets serve both sides (the variance of 1 - x is the
-    variance of x).
-    """
-    n = x.shape[-1]
-    t = np.arange(1, n + 1, dtype=np.float64)
-    weight = VARIANCE_PRIOR_WEIGHT
-    running_mean = (weight * 0.5 + np.cumsum(x, axis=-1)) / (t + weight)
-    running_var = (weight * 0.25 + np.cumsum((x - running_mean) ** 2, axis=-1)) / (t + weight)
-    previous_var = np.concatenate(
-        [np.full((*x.shape[:-1], 1), 0.25), running_var[..., :-1]], axis=-1
-    )
-    bets: FloatArray = gap / (previous_var + gap * gap)
-    return bets
+    """Predictable Kelly bets for a mean ``gap`` away from the line (see betting.kelly_bets)."""
+    return betting.kelly_bets(x, gap, VARIANCE_PRIOR_WEIGHT)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -297,17 +283,13 @@ def episodes_to_fail(plan: Plan) -> int | None:
 # The verdict and its message
 
 
-def _lower_bound_with(x: FloatArray, alpha: float, bets: FloatArray, truncation: float) -> float:
-    return 1.0 - betting.upper_bound_with(1.0 - x, alpha, bets, truncation)
-
-
 def interval(x: FloatArray, plan: Plan) -> tuple[float, float]:
     """Anytime-valid bounds on the mean from the same bets: lower at the pass level, upper at
     the fail level. FAIL happened iff the upper bound is below the fail line; PASS iff the lower
     bound is above the pass line."""
     bets = tuned_bets(x, plan.gap)
-    low = _lower_bound_with(x, plan.pass_alpha, bets, SEQUENTIAL_TRUNCATION)
-    high = betting.upper_bound_with(x, plan.fail_alpha, bets, SEQUENTIAL_TRUNCATION)
+    low = betting.anytime_lower_bound(x, plan.pass_alpha, bets, SEQUENTIAL_TRUNCATION)
+    high = betting.anytime_upper_bound(x, plan.fail_alpha, bets, SEQUENTIAL_TRUNCATION)
     return plan.unscale(low), plan.unscale(high)
 
 
