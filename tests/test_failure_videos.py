@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import random
+import re
 import types
 from pathlib import Path
 from typing import Any
@@ -11,6 +13,7 @@ import imageio.v2 as imageio
 import pytest
 
 import pytest_gymrec.fixture as gymrec_fixture
+from pytest_gymrec import baseline
 from pytest_gymrec.artifacts import MAX_SLUG_LENGTH, VideoFolder, display_path, folder_for, slug_for
 from pytest_gymrec.episodes import EpisodeRecorder, resolve_env, run_episodes
 from pytest_gymrec.failure_videos import (
@@ -33,6 +36,7 @@ def test_slugs_read_like_the_node_id() -> None:
     assert slug_for("tests/test_agent.py::TestAgent::test_holds[seed-3]") == (
         "tests-test_agent.py-TestAgent-test_holds-seed-3"
     )
+    assert slug_for("t.py::test_x[lr=0.1,gamma=+1]") == "t.py-test_x-lr=0.1,gamma=+1"
 
 
 def test_slugs_of_different_node_ids_differ() -> None:
@@ -48,7 +52,88 @@ def test_slugs_of_different_node_ids_differ() -> None:
     ]
     slugs = [slug_for(node_id) for node_id in node_ids]
     assert len(set(slugs)) == len(slugs)
-    assert all(all(char.isalnum() or char in "-_." for char in slug) for slug in slugs)
+    assert all(all(char.isalnum() or char in "-_.,=+" for char in slug) for slug in slugs)
+
+
+@pytest.mark.parametrize(
+    ("first", "second"), [("-1", "1"), ("a--b", "a-b"), ("c.", "c"), ("..", "."), ("a b", "a-b")]
+)
+def test_ids_that_differ_only_in_punctuation_get_their_own_folders(first: str, second: str) -> None:
+    assert slug_for(f"t.py::test_x[{first}]") != slug_for(f"t.py::test_x[{second}]")
+
+
+#: Pieces hostile node ids are made of: separators, dots, characters no file name keeps,
+#: what hashed names look like, Windows device names, lone surrogates, long runs.
+HOSTILE_PIECES = [
+    *"-_.,=+/:[]\\ \t\n\0~@#%$!?*'\"<>|",
+    "::",
+    "..",
+    "--",
+    "-.",
+    "a",
+    "A",
+    "1",
+    "é",
+    "🤖",
+    "\udcff",
+    "con",
+    "NUL",
+    "test_x",
+    "Test",
+    "t.py",
+    "0123456789",
+    "-abcdef0123",
+    "x" * 150,
+]
+
+
+def hostile_node_ids(count: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    ids = set()
+    while len(ids) < count:
+        parts = rng.choices(HOSTILE_PIECES, k=rng.randint(0, 6))
+        shape = rng.randrange(4)
+        text = "".join(parts)
+        if shape == 0:
+            ids.add(text)
+        elif shape == 1:
+            ids.add(f"tests/test_{text}.py::test_x")
+        elif shape == 2:
+            ids.add(f"tests/test_a.py::test_x[{text}]")
+        else:
+            params = "".join(rng.choices(HOSTILE_PIECES, k=2))
+            ids.add(f"tests/test_a.py::TestC::test_{text}[{params}]")
+    return sorted(ids)
+
+
+def test_many_hostile_node_ids_never_share_a_folder_and_stay_inside_it(tmp_path: Path) -> None:
+    node_ids = hostile_node_ids(10_000, seed=11)
+    slugs = {node_id: slug_for(node_id) for node_id in node_ids}
+    workers = {slug_for(node_id, "gw1") for node_id in node_ids[:2000]}
+    assert len(set(slugs.values())) == len(node_ids)
+    assert len(workers | set(slugs.values())) == len(node_ids) + len(workers)
+    for slug in [*slugs.values(), *workers]:
+        assert 0 < len(slug) <= MAX_SLUG_LENGTH
+        assert re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.,=+-]*", slug), slug
+        assert not slug.endswith(".")
+        assert Path(slug).name == slug
+        assert (tmp_path / slug).resolve().parent == tmp_path.resolve()
+
+
+def test_baseline_names_come_from_the_same_function() -> None:
+    # Only the part after the file names a baseline (the file picks the folder).
+    hostile = hostile_node_ids(5000, seed=12)
+    node_ids = {f"test_a.py::{node_id.partition('::')[2]}" for node_id in hostile}
+    names = hostile_node_ids(2000, seed=13)
+    test_file = Path("/project/tests/test_a.py")
+    paths = {baseline.baseline_path(test_file, node_id) for node_id in node_ids}
+    named = {baseline.baseline_path(test_file, "test_a.py::test_x", name) for name in names}
+    assert len(paths) == len(node_ids)
+    assert len(named) == len(names)
+    for path in paths | named:
+        assert path.parent == test_file.parent / "gymrec_baselines" / "test_a"
+        assert re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.,=+\[\]-]*\.json", path.name), path.name
+        assert len(path.name) <= baseline.LONGEST_NAME + len(".json")
 
 
 def test_long_node_ids_are_shortened_with_a_hash() -> None:
@@ -58,13 +143,13 @@ def test_long_node_ids_are_shortened_with_a_hash() -> None:
     assert len(slug_a) <= MAX_SLUG_LENGTH
     assert slug_a != slug_b
     assert slug_a.startswith("tests-test_agent.py-test_holds-")
-    assert slug_a.endswith("xa")
+    assert re.search(r"xa-[0-9a-f]{10}$", slug_a)
 
 
 def test_worker_suffix_separates_workers_that_run_the_same_test() -> None:
     node_id = "tests/test_agent.py::test_holds"
-    assert slug_for(node_id, "gw0") != slug_for(node_id, "gw1") != slug_for(node_id)
-    assert slug_for(node_id, "gw1").endswith("-gw1")
+    assert len({slug_for(node_id, "gw0"), slug_for(node_id, "gw1"), slug_for(node_id)}) == 3
+    assert slug_for(node_id, "gw1").startswith("tests-test_agent.py-test_holds-gw1-")
 
 
 def test_folder_for_resolves_relative_output_against_the_base(tmp_path: Path) -> None:
@@ -98,6 +183,53 @@ def test_discarding_an_empty_folder_removes_it(tmp_path: Path) -> None:
     folder.discard()
     assert not folder.path.exists()
     folder.discard()  # and again, with nothing there
+
+
+def outside_files(root: Path) -> dict[str, bytes]:
+    root.mkdir()
+    files = {"seed-0.mp4": b"someone else's video", "notes.txt": b"someone else's notes"}
+    for name, content in files.items():
+        (root / name).write_bytes(content)
+    return files
+
+
+def test_a_link_planted_at_a_tests_folder_is_neither_cleared_nor_written(tmp_path: Path) -> None:
+    outside = tmp_path / "shared"
+    files = outside_files(outside)
+    record = recorded(tmp_path, [0])
+    assert record.video_folder is not None
+    record.video_folder.path.parent.mkdir(parents=True)
+    record.video_folder.path.symlink_to(outside, target_is_directory=True)
+    for failed in (True, False):
+        videos = produce(record, VideoMode.RETAIN_ON_FAILURE, 3, test_failed=failed)
+        assert {path.name: path.read_bytes() for path in outside.iterdir()} == files
+    assert videos is None  # the passing run: only a discard, which left the link alone
+    videos = produce(record, VideoMode.ON, 3, test_failed=True)
+    assert videos is not None
+    [clip] = videos.chosen
+    assert clip.path is None
+    assert "is a symbolic link" in str(clip.missing)
+    assert {path.name: path.read_bytes() for path in outside.iterdir()} == files
+    assert record.video_folder.path.is_symlink()
+
+
+def test_links_among_a_folders_files_are_removed_not_followed(tmp_path: Path) -> None:
+    outside = tmp_path / "shared"
+    files = outside_files(outside)
+    record = recorded(tmp_path, [0])
+    assert record.video_folder is not None
+    folder = record.video_folder.path
+    folder.mkdir(parents=True)
+    (folder / "seed-0.mp4").symlink_to(outside / "seed-0.mp4")
+    (folder / "episode-3.mp4").symlink_to(outside / "notes.txt")
+    videos = produce(record, VideoMode.ON, 3, test_failed=True)
+    assert videos is not None
+    [clip] = videos.chosen
+    assert clip.path == folder / "seed-0.mp4"
+    assert not clip.path.is_symlink()
+    assert frame_count(clip.path) == clip.length + 1
+    assert not (folder / "episode-3.mp4").exists()
+    assert {path.name: path.read_bytes() for path in outside.iterdir()} == files
 
 
 # -- choosing episodes -----------------------------------------------------------------------
