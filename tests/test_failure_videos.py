@@ -17,6 +17,7 @@ from pytest_gymrec import baseline
 from pytest_gymrec.artifacts import MAX_SLUG_LENGTH, VideoFolder, display_path, folder_for, slug_for
 from pytest_gymrec.episodes import EpisodeRecorder, resolve_env, run_episodes
 from pytest_gymrec.failure_videos import (
+    Videos,
     attach,
     choose,
     html_extras,
@@ -250,15 +251,39 @@ def test_choice_order_raised_then_flagged_then_lowest_returns() -> None:
         (0, "lowest return"),
         (1, "lowest return"),
     ]
-    assert left_out == 0
+    assert left_out == []
 
 
 def test_choice_is_capped_and_counts_what_did_not_fit() -> None:
     episodes = [episode(seed, 1.0, error="RuntimeError: x") for seed in range(5)]
     chosen, left_out = choose(episodes, [(episodes[0], "also flagged")], 3)
     assert [e.seed for e, _ in chosen] == [0, 1, 2]
-    assert left_out == 2
-    assert choose(episodes, [], 0) == ([], 5)
+    assert [(e.seed, why) for e, why in left_out] == [
+        (3, "raised RuntimeError: x"),
+        (4, "raised RuntimeError: x"),
+    ]
+    assert choose(episodes, [], 0) == ([], [(e, "raised RuntimeError: x") for e in episodes])
+
+
+def test_what_was_left_out_is_counted_by_its_reason(tmp_path: Path) -> None:
+    """Seeds that only regressed are not called episodes that raised (issue 12)."""
+    episodes = [episode(seed, float(seed)) for seed in range(12)]
+    episodes[11].error = "ValueError: boom"
+    flagged = [
+        (episodes[seed], f"regressed most against the baseline: return {seed} -> 0")
+        for seed in range(10)
+    ]
+    chosen, left_out = choose(episodes, flagged, 1)
+    assert [e.seed for e, _ in chosen] == [11]
+    videos = Videos(VideoFolder(tmp_path / "t"), [], [], left_out, limit=1)
+    assert section_text(videos, tmp_path) == (
+        "  10 more episodes not filmed (--gymrec-max-videos is 1): seeds 0, 1, 2, 3, 4, 5, 6, "
+        "7 and 2 more (regressed most against the baseline)"
+    )
+    mixed = Videos(VideoFolder(tmp_path / "t"), [], [], choose(episodes, flagged, 0)[1], limit=0)
+    text = section_text(mixed, tmp_path)
+    assert text.startswith("  11 more episodes not filmed (--gymrec-max-videos is 0): seed 11 ")
+    assert "seed 11 (raised); seeds 0, 1," in text
 
 
 def test_an_episode_flagged_twice_is_filmed_once() -> None:
@@ -421,7 +446,8 @@ def test_attach_fills_every_report_channel(tmp_path: Path) -> None:
     assert entry["missing"] is None
     assert properties == [("gymrec.video", entry["path"])]
     assert len(report.extras) == 1
-    assert text.startswith("videos (out/t):")
+    assert re.match(r"videos \(out/t, filmed in \d+\.\d s\):", text)
+    assert report.gymrec["filming_seconds"] > 0
     assert entry["path"] in text
 
 
