@@ -147,7 +147,7 @@ def render_only(episode: Episode) -> int:
 
 def replay_and_encode(episode: Episode, folder: Path) -> int:
     encoder, outcome = video.replay(
-        episode, lambda fps: video.StreamingEncoder(folder / ".scratch.mp4", fps)
+        episode, lambda fps, frames: video.StreamingEncoder(folder / ".scratch.mp4", fps)
     )
     assert outcome.diverged_at is None
     encoder.finish(folder / "seed-0.mp4")
@@ -220,7 +220,7 @@ def rss_child(mode: str, steps: int) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         if mode == "gymrec":
             encoder, outcome = video.replay(
-                episode, lambda fps: video.StreamingEncoder(Path(scratch) / ".v.mp4", fps)
+                episode, lambda fps, frames: video.StreamingEncoder(Path(scratch) / ".v.mp4", fps)
             )
             process = encoder._process  # the benchmark peeks at ffmpeg's memory before it exits
             assert process is not None

@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import random
 import re
+import sys
+import threading
 import types
 from pathlib import Path
 from typing import Any
@@ -13,7 +15,7 @@ import imageio.v2 as imageio
 import pytest
 
 import pytest_gymrec.fixture as gymrec_fixture
-from pytest_gymrec import baseline
+from pytest_gymrec import baseline, filming
 from pytest_gymrec.artifacts import MAX_SLUG_LENGTH, VideoFolder, display_path, folder_for, slug_for
 from pytest_gymrec.episodes import EpisodeRecorder, resolve_env, run_episodes
 from pytest_gymrec.failure_videos import (
@@ -27,7 +29,7 @@ from pytest_gymrec.failure_videos import (
 )
 from pytest_gymrec.results import Episode
 from pytest_gymrec.settings import VideoMode
-from video_envs import ENV_ID
+from video_envs import ENV_ID, Painter
 
 # -- slugs and folders -----------------------------------------------------------------------
 
@@ -295,15 +297,17 @@ def test_an_episode_flagged_twice_is_filmed_once() -> None:
 # -- producing and reporting -----------------------------------------------------------------
 
 
-def recorded(tmp_path: Path, seeds: list[int], **kwargs: Any) -> gymrec_fixture.TestRecord:
+def recorded(
+    tmp_path: Path, seeds: list[int], env: Any = ENV_ID, **kwargs: Any
+) -> gymrec_fixture.TestRecord:
     record = gymrec_fixture.TestRecord(
         "t.py::test_x", video_folder=VideoFolder(tmp_path / "out" / "t")
     )
-    source = resolve_env(ENV_ID, "test", kwargs)
+    source = resolve_env(env, "test", kwargs)
     recorder = EpisodeRecorder(
         source.build(),
         on_episode=record.add_episode,
-        label=ENV_ID,
+        label=source.label,
         rebuild=source.factory,
         max_steps=100,
     )
@@ -410,6 +414,134 @@ def test_an_unwritable_output_folder_is_a_reason(tmp_path: Path) -> None:
     assert clip.path is None
     assert "cannot write to the output folder" in str(clip.missing)
     assert "NotADirectoryError" in str(clip.missing)
+
+
+def test_a_renderer_that_aborts_the_process_costs_only_its_videos(tmp_path: Path) -> None:
+    record = recorded(tmp_path, list(range(6)), frames="abort-odd")
+    starts = {episode.seed: int(episode.return_ / 8 * 100 - 100) for episode in record.episodes}
+    videos = produce(record, VideoMode.ON, 6, test_failed=True)
+    assert videos is not None
+    assert len(videos.chosen) == 6
+    odd = [clip for clip in videos.chosen if starts[clip.seed] % 2]
+    even = [clip for clip in videos.chosen if not starts[clip.seed] % 2]
+    assert odd
+    assert even
+    for clip in odd:
+        assert clip.path is None
+        assert clip.missing == "the filming process died with SIGABRT"
+    for clip in even:  # filmed by the next child after each crash
+        assert clip.path is not None
+        assert frame_count(clip.path) >= clip.length + 1
+    assert sorted(path.name for path in videos.folder.files()) == sorted(
+        f"seed-{clip.seed}.mp4" for clip in even
+    )  # no unfinished file of a crashed child is left
+    text = section_text(videos, tmp_path)
+    assert "video missing: the filming process died with SIGABRT" in text
+
+
+def test_a_renderer_that_raises_then_aborts_costs_only_videos(tmp_path: Path) -> None:
+    """MuJoCo's Hopper without MUJOCO_GL: the first render() raises, the next one aborts."""
+    record = recorded(tmp_path, [0, 1, 2], frames="raise-then-abort")
+    videos = produce(record, VideoMode.ON, 3, test_failed=True)
+    assert videos is not None
+    raised = "render() raised RuntimeError: no OpenGL context after reset"
+    # The third episode is filmed by a fresh child, whose first render raises again.
+    assert [clip.missing for clip in videos.chosen] == [
+        raised,
+        "the filming process died with SIGABRT",
+        raised,
+    ]
+
+
+def test_a_hung_renderer_is_killed_after_the_stall_timeout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(filming, "STALL_TIMEOUT", 1.0)
+    record = recorded(tmp_path, [0, 1], frames="hang")
+    videos = produce(record, VideoMode.ON, 2, test_failed=True)
+    assert videos is not None
+    for clip in videos.chosen:
+        assert clip.path is None
+        assert "the filming process rendered nothing for 1 s and was killed" in str(clip.missing)
+
+
+def test_a_factory_that_cannot_be_pickled_is_filmed_here_with_a_note(tmp_path: Path) -> None:
+    lock = threading.Lock()  # cannot be pickled, so neither can the factory
+
+    def locked_painter(**kwargs: Any) -> Painter:
+        with lock:
+            return Painter(**kwargs)
+
+    record = recorded(tmp_path, [0], env=locked_painter)
+    videos = produce(record, VideoMode.ON, 1, test_failed=True)
+    assert videos is not None
+    [clip] = videos.chosen
+    assert clip.path is not None
+    assert frame_count(clip.path) == clip.length + 1
+    [note] = clip.notes
+    assert note.startswith("filmed in the test process: the episode's env factory cannot be")
+    assert "a renderer that crashes the process would end the test run" in note
+    assert note in section_text(videos, tmp_path)
+
+
+def test_a_factory_the_child_cannot_import_is_filmed_here_with_a_note(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    phantom = types.ModuleType("gymrec_phantom_module")  # importable only in this process
+
+    def phantom_painter(**kwargs: Any) -> Painter:
+        return Painter(**kwargs)
+
+    phantom_painter.__module__ = phantom.__name__
+    phantom_painter.__qualname__ = "phantom_painter"
+    phantom.phantom_painter = phantom_painter  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, phantom.__name__, phantom)
+    record = recorded(tmp_path, [0], env=phantom_painter)
+    videos = produce(record, VideoMode.ON, 1, test_failed=True)
+    assert videos is not None
+    [clip] = videos.chosen
+    assert clip.path is not None
+    [note] = clip.notes
+    assert "the filming process cannot load the episode (ModuleNotFoundError" in note
+
+
+def test_one_child_films_all_of_a_tests_videos(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[int] = []
+    real = filming._run_child
+
+    def counting(*args: Any) -> Any:
+        started.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(filming, "_run_child", counting)
+    record = recorded(tmp_path, list(range(4)))
+    videos = produce(record, VideoMode.ON, 4, test_failed=True)
+    assert videos is not None
+    assert all(clip.path is not None for clip in videos.chosen)
+    assert started == [1]
+
+
+def test_filming_here_and_in_a_child_give_the_same_videos(tmp_path: Path) -> None:
+    record = recorded(tmp_path, [3], when_rendering="diverge")
+    isolated = produce(record, VideoMode.ON, 1, test_failed=True)
+    assert isolated is not None
+    [child] = isolated.chosen
+    assert child.path is not None
+    child_bytes = child.path.read_bytes()
+    record.video_folder = VideoFolder(tmp_path / "here")
+    here = produce(record, VideoMode.ON, 1, test_failed=True, isolate=False)
+    assert here is not None
+    [local] = here.chosen
+    assert local.path is not None
+    assert (local.path.name, local.diverged_at, local.divergence) == (
+        child.path.name,
+        child.diverged_at,
+        child.divergence,
+    )
+    assert frame_count(local.path) == frame_count(child.path)
+    assert len(child_bytes) > 0
 
 
 def test_html_extras_embed_the_videos_as_base64_mp4(tmp_path: Path) -> None:

@@ -126,8 +126,9 @@ def ffmpeg_timeout() -> float:
 def render_fps(env: Any) -> tuple[float, str | None]:
     """The frame rate to film ``env`` at, and a note when its ``render_fps`` could not be used.
 
-    ``metadata["render_fps"]`` when it is a number in [1, 240]; outside that range it is
-    clamped (ffmpeg refuses rates near 0 or in the billions); missing: 30, as Gymnasium does.
+    ``metadata["render_fps"]`` when it is a number in [1, 240]; a positive number outside that
+    range is clamped (ffmpeg refuses rates near 0 or in the billions); anything else (0, NaN,
+    a string) and a missing value give 30, as Gymnasium does.
     """
     metadata = getattr(env, "metadata", None)
     value = metadata.get("render_fps") if isinstance(metadata, dict) else None
@@ -135,9 +136,11 @@ def render_fps(env: Any) -> tuple[float, str | None]:
         return DEFAULT_FPS, None
     try:
         fps = float(value)
-    except (TypeError, ValueError, OverflowError):
+    except OverflowError:  # an int beyond float's range
+        fps = math.inf if value > 0 else -math.inf
+    except (TypeError, ValueError):
         fps = math.nan
-    if isinstance(value, bool) or not math.isfinite(fps) or fps <= 0:
+    if isinstance(value, bool) or math.isnan(fps) or fps <= 0:
         return DEFAULT_FPS, (
             f"render_fps={value!r} in the env's metadata is not a positive number; filmed at "
             f"{DEFAULT_FPS:g} fps"
