@@ -155,7 +155,7 @@ def test_the_users_own_assert_and_xfail_keep_their_videos(
     assert frame_count(crashed / "seed-1.mp4") == 4  # reset and 3 steps: up to the crash
     result.stdout.fnmatch_lines(
         [
-            "videos (gymrec-results/test_outcomes.py-test_policy_crashes):",
+            "videos (gymrec-results/test_outcomes.py-test_policy_crashes, filmed in * s):",
             "  seed 1: return * (3 steps), raised ValueError: NaN in the network",
             "    gymrec-results/test_outcomes.py-test_policy_crashes/seed-1.mp4"
             " (video up to the crash)",
@@ -166,7 +166,9 @@ def test_the_users_own_assert_and_xfail_keep_their_videos(
     assert len(videos_in(root / "test_outcomes.py-test_known_broken")) == 2
     assert not (root / "test_outcomes.py-test_skipped_after_running").exists()
     assert not (pytester.path / "skip.log").exists()
-    result.stdout.fnmatch_lines(["*AssertionError: my own check*", "videos (*test_own_assert):"])
+    result.stdout.fnmatch_lines(
+        ["*AssertionError: my own check*", "videos (*test_own_assert, filmed in * s):"]
+    )
 
 
 def test_video_modes_and_limits_from_ini_cli_and_marker(
@@ -202,7 +204,7 @@ def test_video_modes_and_limits_from_ini_cli_and_marker(
     assert len(videos_in(pytester.path / "elsewhere" / "test_modes.py-test_marker_limits")) == 1
     # -rP shows a passing test's sections: the videos of video=on are listed there.
     result.stdout.fnmatch_lines(
-        ["videos (gymrec-results/test_modes.py-test_passing_with_video_on):"]
+        ["videos (gymrec-results/test_modes.py-test_passing_with_video_on, filmed in * s):"]
     )
 
     # The command line overrides the ini file; the marker still overrides the command line.
