@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import random
 import re
+import subprocess
 import sys
 import threading
 import types
@@ -542,6 +543,47 @@ def test_filming_here_and_in_a_child_give_the_same_videos(tmp_path: Path) -> Non
     )
     assert frame_count(local.path) == frame_count(child.path)
     assert len(child_bytes) > 0
+
+
+UNGUARDED_SCRIPT = """
+import os
+import sys
+from pathlib import Path
+
+print("the main script ran", flush=True)
+if os.environ.get("UNGUARDED_RAN"):  # re-run in a child: stop before it recurses
+    raise SystemExit(0)
+os.environ["UNGUARDED_RAN"] = "1"
+sys.path.insert(0, sys.argv[2])
+from pytest_gymrec.artifacts import VideoFolder
+from pytest_gymrec.episodes import EpisodeRecorder, resolve_env, run_episodes
+from pytest_gymrec.failure_videos import film
+from video_envs import ENV_ID
+
+episodes = []
+source = resolve_env(ENV_ID, "script", {})
+recorder = EpisodeRecorder(
+    source.build(), on_episode=episodes.append, label=ENV_ID, rebuild=source.factory, max_steps=50
+)
+run_episodes(recorder, lambda obs: 1, [0], ENV_ID)
+[clip] = film([(episodes[0], "lowest return", "seed-0")], VideoFolder(Path(sys.argv[1])))
+print("video:", clip.path, clip.missing, flush=True)
+"""
+
+
+def test_a_main_script_without_a_guard_is_not_run_again(tmp_path: Path) -> None:
+    script = tmp_path / "run_tests.py"  # as a user might call pytest.main() from a script
+    script.write_text(UNGUARDED_SCRIPT)
+    tests = Path(__file__).parent
+    ran = subprocess.run(
+        [sys.executable, str(script), str(tmp_path / "out"), str(tests)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert ran.stdout.count("the main script ran") == 1
+    assert f"video: {tmp_path / 'out' / 'seed-0.mp4'} None" in ran.stdout
 
 
 def test_html_extras_embed_the_videos_as_base64_mp4(tmp_path: Path) -> None:

@@ -234,9 +234,9 @@ def produce(
             folder.discard()  # live videos of a passing test, and files of an earlier failure
         return None
     episodes = record.episodes
-    if record.live_captures and not test_failed:
-        chosen, left_out = [], []  # it asked for the episodes its video_trigger picked
-    else:
+    chosen: list[tuple[Episode, str]] = []
+    left_out: list[tuple[Episode, str]] = []
+    if not (record.live_captures and not test_failed):  # else: it films what it asked for
         chosen, left_out = choose(episodes, record.flagged, max_videos)
     live_by_episode = {id(live.episode): live for live in live_videos if live.episode is not None}
     positions = {id(episode): position for position, episode in enumerate(episodes, start=1)}

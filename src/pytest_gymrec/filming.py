@@ -30,7 +30,8 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+import types
+from collections.abc import Callable, Iterator, Sequence
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -195,6 +196,22 @@ def _context() -> Any:
     return context
 
 
+@contextlib.contextmanager
+def _main_module_hidden() -> Iterator[None]:
+    """While a child starts, hide this process's ``__main__`` from multiprocessing, which
+    would otherwise run the main script again in the child: a script that calls
+    ``pytest.main()`` without an ``if __name__ == "__main__"`` guard would start a whole test
+    session in every filming child. Nothing the child runs lives in ``__main__`` (cloudpickle
+    sends such functions by value)."""
+    main = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        if main is not None:
+            sys.modules["__main__"] = main
+
+
 def _setup(output: str) -> _Setup:
     import cloudpickle
     import gymnasium as gym
@@ -252,7 +269,8 @@ def _run_child(
             name="gymrec-filming",
             daemon=True,
         )
-        process.start()
+        with _main_module_hidden():
+            process.start()
         sender.close()
         stalled = False
         while True:
