@@ -340,6 +340,9 @@ def film(jobs: Sequence[Job], *, isolate: bool = True) -> list[Filmed]:
         here = {index: f"cloudpickle is not importable ({exc})" for index in range(len(jobs))}
     else:
         for index, job in enumerate(jobs):
+            if job.episode.rebuild is None:  # nothing to render: the reason needs no child
+                results[index] = film_here(job)
+                continue
             try:
                 blobs[index] = cloudpickle.dumps(job)
             except Exception as exc:
