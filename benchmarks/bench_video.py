@@ -12,6 +12,10 @@ Side by side in one run (interleaved and repeated where it is cheap enough), pri
    episode, each in a fresh subprocess, above that interpreter's baseline (gymnasium, numpy
    and pygame loaded, one frame rendered); and of ``RecordVideo`` on the 1,000-step episode.
    ffmpeg is a separate process: its own peak RSS is printed too.
+4. What filming in a child process costs a failing test: the three failure videos of a broken
+   CartPole-v1 agent (about 10 steps each) and of a 500-step episode, filmed in one child
+   process (the default) and in the test's process, interleaved; and the first failing test
+   of a session, which also starts the fork server.
 
 Needs moviepy for Gymnasium's RecordVideo: pip install -e ".[bench]".
 
@@ -39,7 +43,7 @@ import gymnasium as gym
 from gymnasium.wrappers import RecordEpisodeStatistics, RecordVideo
 
 from pytest_gymrec import failure_videos, settings, video
-from pytest_gymrec.artifacts import folder_for
+from pytest_gymrec.artifacts import VideoFolder, folder_for
 from pytest_gymrec.episodes import EpisodeRecorder, resolve_env, run_episodes
 from pytest_gymrec.fixture import Gymrec, TestRecord
 from pytest_gymrec.results import Episode
@@ -147,7 +151,7 @@ def render_only(episode: Episode) -> int:
 
 def replay_and_encode(episode: Episode, folder: Path) -> int:
     encoder, outcome = video.replay(
-        episode, lambda fps: video.StreamingEncoder(folder / ".scratch.mp4", fps)
+        episode, lambda fps, frames: video.StreamingEncoder(folder / ".scratch.mp4", fps)
     )
     assert outcome.diverged_at is None
     encoder.finish(folder / "seed-0.mp4")
@@ -220,7 +224,7 @@ def rss_child(mode: str, steps: int) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         if mode == "gymrec":
             encoder, outcome = video.replay(
-                episode, lambda fps: video.StreamingEncoder(Path(scratch) / ".v.mp4", fps)
+                episode, lambda fps, frames: video.StreamingEncoder(Path(scratch) / ".v.mp4", fps)
             )
             process = encoder._process  # the benchmark peeks at ffmpeg's memory before it exits
             assert process is not None
@@ -256,6 +260,58 @@ def measure_rss(mode: str, steps: int) -> dict[str, int]:
     return result
 
 
+# -- 4. filming in a child process -------------------------------------------------------------
+
+
+def push_left(obs: Any) -> int:
+    return 0
+
+
+def recorded_episodes(env_id: str, policy: Callable[[Any], Any], seeds: list[int]) -> list[Episode]:
+    episodes: list[Episode] = []
+    source = resolve_env(env_id, "benchmark", {})
+    recorder = EpisodeRecorder(
+        source.build(),
+        on_episode=episodes.append,
+        label=env_id,
+        rebuild=source.factory,
+        max_steps=100_000,
+    )
+    run_episodes(recorder, policy, seeds, env_id)
+    recorder.close()
+    return episodes
+
+
+def film_once(episodes: list[Episode], folder: Path, *, isolate: bool) -> float:
+    chosen = [(episode, "lowest return", f"seed-{episode.seed}") for episode in episodes]
+    start = time.perf_counter()
+    clips = failure_videos.film(chosen, VideoFolder(folder), isolate=isolate)
+    seconds = time.perf_counter() - start
+    assert all(clip.path is not None for clip in clips), [clip.missing for clip in clips]
+    return seconds
+
+
+def bench_isolation(repeats: int) -> tuple[float, dict[str, dict[str, float]]]:
+    """Seconds of the first isolated filming, then medians per case and variant."""
+    cases = {
+        "3 short episodes": recorded_episodes("CartPole-v1", push_left, [0, 1, 2]),
+        "1 episode of 500 steps": recorded_episodes("CartPole-v1", balance, [0]),
+    }
+    medians: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        first = film_once(cases["3 short episodes"], Path(scratch, "first"), isolate=True)
+        for name, episodes in cases.items():
+            times: dict[str, list[float]] = {"child process": [], "in process": []}
+            for index in range(repeats):  # interleaved
+                for variant, isolate in (("child process", True), ("in process", False)):
+                    folder = Path(scratch, f"{name}-{variant}-{index}")
+                    times[variant].append(film_once(episodes, folder, isolate=isolate))
+            medians[name] = {
+                variant: statistics.median(values) for variant, values in times.items()
+            }
+    return first, medians
+
+
 # -- report ----------------------------------------------------------------------------------
 
 
@@ -268,12 +324,18 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--recordvideo-repeats", type=int, default=2)
     parser.add_argument("--rss-child", nargs=2, metavar=("MODE", "STEPS"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--only-isolation", action="store_true", help="run only part 4 (filming in a child)"
+    )
     arguments = parser.parse_args()
     if arguments.rss_child:
         rss_child(arguments.rss_child[0], int(arguments.rss_child[1]))
         return
 
     print(f"cores: {os.cpu_count()}, load average before: {os.getloadavg()[0]:.2f}")
+    if arguments.only_isolation:
+        report_isolation(arguments.repeats)
+        return
     passing = bench_passing(arguments.repeats, arguments.recordvideo_repeats)
     print(
         f"\n1. passing CartPole-v1 evaluation, 20 seeds, {STEPS:,} steps "
@@ -330,6 +392,20 @@ def main() -> None:
         f"gymrec 2,000 vs 1,000 steps: {growth:+.1f} MB (target within 20: "
         f"{verdict(abs(growth) <= 20)})"
     )
+    report_isolation(arguments.repeats)
+
+
+def report_isolation(repeats: int) -> None:
+    first, medians = bench_isolation(repeats)
+    print(
+        "\n4. failure videos filmed in a child process vs in the test's process "
+        f"(median of {repeats})"
+    )
+    print(f"{'case':<26}{'child s':>10}{'in process s':>14}{'overhead ms':>13}")
+    for name, row in medians.items():
+        overhead = (row["child process"] - row["in process"]) * 1000
+        print(f"{name:<26}{row['child process']:>10.3f}{row['in process']:>14.3f}{overhead:>13.0f}")
+    print(f"first failing test of a session (starts the fork server too): {first:.3f} s")
 
 
 if __name__ == "__main__":

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import re
+import signal
+import stat
+import subprocess
+import sys
+import textwrap
 import types
 from pathlib import Path
 
@@ -69,16 +76,37 @@ def test_unsafe_ids_are_sanitised_and_stay_distinct() -> None:
     underscore = baseline.baseline_path(TEST_FILE, "test_agent.py::test_x[ppo_lr_1e-3]")
     assert "/" not in slash.name
     assert " " not in slash.name
-    assert slash.name.startswith("test_x[ppo_lr_1e-3_")
-    assert slash != underscore
+    assert re.fullmatch(r"test_x\[ppo-lr-1e-3\]-[0-9a-f]{10}\.json", slash.name)
+    assert underscore.name == "test_x[ppo_lr_1e-3].json"
     assert slash.parent == underscore.parent
+
+
+@pytest.mark.parametrize(
+    ("first", "second"), [("-1", "1"), ("a--b", "a-b"), ("c.", "c"), ("..", ".")]
+)
+def test_ids_that_differ_only_in_punctuation_get_their_own_files(first: str, second: str) -> None:
+    one = baseline.baseline_path(TEST_FILE, f"test_agent.py::test_x[{first}]")
+    other = baseline.baseline_path(TEST_FILE, f"test_agent.py::test_x[{second}]")
+    assert one != other
+    named = baseline.baseline_path(TEST_FILE, "test_agent.py::test_x", name=first)
+    assert named != baseline.baseline_path(TEST_FILE, "test_agent.py::test_x", name=second)
+
+
+def test_a_name_never_reads_as_another_tests_file() -> None:
+    with_name = baseline.baseline_path(TEST_FILE, "test_agent.py::test_x[a]", name="b")
+    with_parameter = baseline.baseline_path(TEST_FILE, "test_agent.py::test_x[a]-b")
+    plain_name = baseline.baseline_path(TEST_FILE, "test_agent.py::test_x", name="b")
+    dashed_test = baseline.baseline_path(TEST_FILE, "test_agent.py::test_x-b")
+    assert len({with_name, with_parameter, plain_name, dashed_test}) == 4
+    assert with_name.name == "test_x[a]-b.json"
+    assert plain_name.name == "test_x-b.json"
 
 
 def test_long_ids_are_cut_but_stay_distinct() -> None:
     first = baseline.baseline_path(TEST_FILE, f"test_agent.py::test_x[{'a' * 300}1]")
     second = baseline.baseline_path(TEST_FILE, f"test_agent.py::test_x[{'a' * 300}2]")
     assert first != second
-    assert len(first.name) < 120
+    assert len(first.name) <= baseline.LONGEST_NAME + len(".json")
 
 
 def test_names_are_checked() -> None:
@@ -176,6 +204,21 @@ def test_a_baseline_without_spec_or_bounds() -> None:
         ('{"schema": 1, "env": "x", "episodes": [], "bounds": [5, 1]}', '"bounds"'),
         ('{"schema": 1, "env": "x", "episodes": [], "env_spec": 3}', '"env_spec"'),
         ('{"schema": 1, "env": "x", "episodes": [], "versions": {"a": 1}}', '"versions"'),
+        # Crafted files: past the parser's recursion limit, past int()'s digit limit, and
+        # nested just deep enough to load but not to be written back.
+        ('{"schema": 1, "env": "x", "episodes": ' + "[" * 100_000 + "]" * 100_000 + "}", "deep"),
+        (
+            '{"schema": 1, "env": "x", "episodes": [{"seed": ' + "7" * 5000 + ', "return": 1, '
+            '"length": 1}]}',
+            "number that cannot be read",
+        ),
+        (
+            '{"schema": 1, "env": "x", "episodes": [], "env_spec": '
+            + '{"a": ' * 80
+            + "1"
+            + "}" * 81,
+            "deep",
+        ),
     ],
 )
 def test_bad_files_are_clear_errors_and_left_untouched(
@@ -247,21 +290,140 @@ def test_save_replaces_a_corrupted_file(tmp_path: Path) -> None:
     assert baseline.load(path) == make_baseline()
 
 
+def assert_only(folder: Path, names: list[str]) -> None:
+    assert sorted(path.name for path in folder.iterdir()) == names  # no temporary file left
+
+
+@pytest.mark.parametrize("failing", ["replace", "write", "fsync"])
 def test_a_failed_write_leaves_the_old_file_and_no_temporary(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: str
 ) -> None:
     path = tmp_path / "test_y.json"
     baseline.save(path, make_baseline())
     before = path.read_bytes()
 
-    def crash(source: str, target: str) -> None:
-        raise OSError("disk full")
+    def full_disk(*args: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(os, "replace", crash)
-    with pytest.raises(OSError, match="disk full"):
+    monkeypatch.setattr(os, failing, full_disk)
+    with pytest.raises(GymrecBaselineError) as raised:
         baseline.save(path, make_baseline({0: 1.0}))
+    monkeypatch.undo()
+    assert f"cannot write baseline {path}: No space left on device" in str(raised.value)
     assert path.read_bytes() == before
-    assert [p.name for p in tmp_path.iterdir()] == ["test_y.json"]
+    assert_only(tmp_path, ["test_y.json"])
+
+
+def test_a_directory_at_the_baseline_path_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "test_y.json"
+    (path / "inside").mkdir(parents=True)
+    with pytest.raises(GymrecBaselineError, match="is a directory") as raised:
+        baseline.save(path, make_baseline())
+    assert str(path) in str(raised.value)
+    assert [p.name for p in path.iterdir()] == ["inside"]
+    assert_only(tmp_path, ["test_y.json"])
+
+
+def test_a_folder_that_cannot_be_made_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "gymrec_baselines").write_text("a file where the folder should be")
+    path = tmp_path / "gymrec_baselines" / "test_x" / "test_y.json"
+    with pytest.raises(GymrecBaselineError, match="cannot write baseline") as raised:
+        baseline.save(path, make_baseline())
+    assert str(path) in str(raised.value)
+
+
+def test_a_seed_too_long_to_write_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "test_y.json"
+    huge = make_baseline({10**5000: 1.0})
+    with pytest.raises(GymrecBaselineError, match="cannot be written as JSON"):
+        baseline.save(path, huge)
+    assert_only(tmp_path, [])
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o664])
+def test_a_rewritten_file_keeps_its_mode(tmp_path: Path, mode: int) -> None:
+    path = tmp_path / "test_y.json"
+    baseline.save(path, make_baseline())
+    path.chmod(mode)
+    assert baseline.save(path, make_baseline({0: 1.0})) == baseline.REWRITTEN
+    assert stat.S_IMODE(path.stat().st_mode) == mode
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_a_new_file_gets_the_umask_default_mode(tmp_path: Path, umask: int) -> None:
+    path = tmp_path / "test_y.json"
+    previous = os.umask(umask)
+    try:
+        baseline.save(path, make_baseline())
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
+
+
+def test_a_link_at_the_temporary_name_is_not_written_through(tmp_path: Path) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    folder = tmp_path / "baselines"
+    folder.mkdir()
+    path = folder / "test_y.json"
+    (folder / f"test_y.json.gymrec-{os.getpid()}.tmp").symlink_to(victim)
+    baseline.save(path, make_baseline())
+    assert victim.read_text() == "keep me"
+    assert baseline.load(path) == make_baseline()
+    assert_only(folder, ["test_y.json"])
+
+
+def test_temporaries_of_processes_that_are_gone_are_removed(tmp_path: Path) -> None:
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    path = tmp_path / "test_y[a].json"  # a name that is also a glob pattern
+    stale = tmp_path / f"test_y[a].json.gymrec-{gone.stdout.strip()}.tmp"
+    stale.write_text("left by a killed run")
+    alive = tmp_path / f"test_y[a].json.gymrec-{os.getppid()}.tmp"
+    alive.write_text("another run, still writing")
+    baseline.save(path, make_baseline())
+    assert_only(tmp_path, sorted([path.name, alive.name]))
+
+
+WRITER = textwrap.dedent(
+    """
+    import os, sys, time
+    from pathlib import Path
+    from pytest_gymrec import baseline
+
+    def stalled_fsync(handle):
+        print("writing", flush=True)
+        time.sleep(60)
+
+    os.fsync = stalled_fsync
+    baseline.write_atomic(Path(sys.argv[1]), "the new text\\n")
+    print("not reached", flush=True)
+    """
+)
+
+
+def test_sigterm_mid_write_leaves_the_old_file_and_no_temporary(tmp_path: Path) -> None:
+    path = tmp_path / "test_y.json"
+    path.write_text("the old text\n")
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(path)], stdout=subprocess.PIPE, text=True
+    )
+    assert writer.stdout is not None
+    try:
+        assert writer.stdout.readline() == "writing\n"
+        assert len(list(tmp_path.iterdir())) == 2  # the temporary file exists now
+        writer.send_signal(signal.SIGTERM)
+        assert writer.wait(timeout=30) == -signal.SIGTERM  # still ended by the signal
+    finally:
+        writer.kill()
+        writer.wait()
+        writer.stdout.close()
+    assert path.read_text() == "the old text\n"
+    assert_only(tmp_path, ["test_y.json"])
 
 
 def test_the_rename_is_the_only_moment_the_file_changes(

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import base64
+import random
+import re
+import subprocess
+import sys
+import threading
 import types
 from pathlib import Path
 from typing import Any
@@ -11,9 +16,11 @@ import imageio.v2 as imageio
 import pytest
 
 import pytest_gymrec.record as gymrec_record
+from pytest_gymrec import baseline, filming
 from pytest_gymrec.artifacts import MAX_SLUG_LENGTH, VideoFolder, display_path, folder_for, slug_for
 from pytest_gymrec.episodes import EpisodeRecorder, resolve_env, run_episodes
 from pytest_gymrec.failure_videos import (
+    Videos,
     attach,
     choose,
     html_extras,
@@ -23,7 +30,7 @@ from pytest_gymrec.failure_videos import (
 )
 from pytest_gymrec.record import Episode
 from pytest_gymrec.settings import VideoMode
-from video_envs import ENV_ID
+from video_envs import ENV_ID, Painter
 
 # -- slugs and folders -----------------------------------------------------------------------
 
@@ -33,6 +40,7 @@ def test_slugs_read_like_the_node_id() -> None:
     assert slug_for("tests/test_agent.py::TestAgent::test_holds[seed-3]") == (
         "tests-test_agent.py-TestAgent-test_holds-seed-3"
     )
+    assert slug_for("t.py::test_x[lr=0.1,gamma=+1]") == "t.py-test_x-lr=0.1,gamma=+1"
 
 
 def test_slugs_of_different_node_ids_differ() -> None:
@@ -48,7 +56,88 @@ def test_slugs_of_different_node_ids_differ() -> None:
     ]
     slugs = [slug_for(node_id) for node_id in node_ids]
     assert len(set(slugs)) == len(slugs)
-    assert all(all(char.isalnum() or char in "-_." for char in slug) for slug in slugs)
+    assert all(all(char.isalnum() or char in "-_.,=+" for char in slug) for slug in slugs)
+
+
+@pytest.mark.parametrize(
+    ("first", "second"), [("-1", "1"), ("a--b", "a-b"), ("c.", "c"), ("..", "."), ("a b", "a-b")]
+)
+def test_ids_that_differ_only_in_punctuation_get_their_own_folders(first: str, second: str) -> None:
+    assert slug_for(f"t.py::test_x[{first}]") != slug_for(f"t.py::test_x[{second}]")
+
+
+#: Pieces hostile node ids are made of: separators, dots, characters no file name keeps,
+#: what hashed names look like, Windows device names, lone surrogates, long runs.
+HOSTILE_PIECES = [
+    *"-_.,=+/:[]\\ \t\n\0~@#%$!?*'\"<>|",
+    "::",
+    "..",
+    "--",
+    "-.",
+    "a",
+    "A",
+    "1",
+    "é",
+    "🤖",
+    "\udcff",
+    "con",
+    "NUL",
+    "test_x",
+    "Test",
+    "t.py",
+    "0123456789",
+    "-abcdef0123",
+    "x" * 150,
+]
+
+
+def hostile_node_ids(count: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    ids = set()
+    while len(ids) < count:
+        parts = rng.choices(HOSTILE_PIECES, k=rng.randint(0, 6))
+        shape = rng.randrange(4)
+        text = "".join(parts)
+        if shape == 0:
+            ids.add(text)
+        elif shape == 1:
+            ids.add(f"tests/test_{text}.py::test_x")
+        elif shape == 2:
+            ids.add(f"tests/test_a.py::test_x[{text}]")
+        else:
+            params = "".join(rng.choices(HOSTILE_PIECES, k=2))
+            ids.add(f"tests/test_a.py::TestC::test_{text}[{params}]")
+    return sorted(ids)
+
+
+def test_many_hostile_node_ids_never_share_a_folder_and_stay_inside_it(tmp_path: Path) -> None:
+    node_ids = hostile_node_ids(10_000, seed=11)
+    slugs = {node_id: slug_for(node_id) for node_id in node_ids}
+    workers = {slug_for(node_id, "gw1") for node_id in node_ids[:2000]}
+    assert len(set(slugs.values())) == len(node_ids)
+    assert len(workers | set(slugs.values())) == len(node_ids) + len(workers)
+    for slug in [*slugs.values(), *workers]:
+        assert 0 < len(slug) <= MAX_SLUG_LENGTH
+        assert re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.,=+-]*", slug), slug
+        assert not slug.endswith(".")
+        assert Path(slug).name == slug
+        assert (tmp_path / slug).resolve().parent == tmp_path.resolve()
+
+
+def test_baseline_names_come_from_the_same_function() -> None:
+    # Only the part after the file names a baseline (the file picks the folder).
+    hostile = hostile_node_ids(5000, seed=12)
+    node_ids = {f"test_a.py::{node_id.partition('::')[2]}" for node_id in hostile}
+    names = hostile_node_ids(2000, seed=13)
+    test_file = Path("/project/tests/test_a.py")
+    paths = {baseline.baseline_path(test_file, node_id) for node_id in node_ids}
+    named = {baseline.baseline_path(test_file, "test_a.py::test_x", name) for name in names}
+    assert len(paths) == len(node_ids)
+    assert len(named) == len(names)
+    for path in paths | named:
+        assert path.parent == test_file.parent / "gymrec_baselines" / "test_a"
+        assert re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.,=+\[\]-]*\.json", path.name), path.name
+        assert len(path.name) <= baseline.LONGEST_NAME + len(".json")
 
 
 def test_long_node_ids_are_shortened_with_a_hash() -> None:
@@ -58,13 +147,13 @@ def test_long_node_ids_are_shortened_with_a_hash() -> None:
     assert len(slug_a) <= MAX_SLUG_LENGTH
     assert slug_a != slug_b
     assert slug_a.startswith("tests-test_agent.py-test_holds-")
-    assert slug_a.endswith("xa")
+    assert re.search(r"xa-[0-9a-f]{10}$", slug_a)
 
 
 def test_worker_suffix_separates_workers_that_run_the_same_test() -> None:
     node_id = "tests/test_agent.py::test_holds"
-    assert slug_for(node_id, "gw0") != slug_for(node_id, "gw1") != slug_for(node_id)
-    assert slug_for(node_id, "gw1").endswith("-gw1")
+    assert len({slug_for(node_id, "gw0"), slug_for(node_id, "gw1"), slug_for(node_id)}) == 3
+    assert slug_for(node_id, "gw1").startswith("tests-test_agent.py-test_holds-gw1-")
 
 
 def test_folder_for_resolves_relative_output_against_the_base(tmp_path: Path) -> None:
@@ -100,6 +189,53 @@ def test_discarding_an_empty_folder_removes_it(tmp_path: Path) -> None:
     folder.discard()  # and again, with nothing there
 
 
+def outside_files(root: Path) -> dict[str, bytes]:
+    root.mkdir()
+    files = {"seed-0.mp4": b"someone else's video", "notes.txt": b"someone else's notes"}
+    for name, content in files.items():
+        (root / name).write_bytes(content)
+    return files
+
+
+def test_a_link_planted_at_a_tests_folder_is_neither_cleared_nor_written(tmp_path: Path) -> None:
+    outside = tmp_path / "shared"
+    files = outside_files(outside)
+    record = recorded(tmp_path, [0])
+    assert record.video_folder is not None
+    record.video_folder.path.parent.mkdir(parents=True)
+    record.video_folder.path.symlink_to(outside, target_is_directory=True)
+    for failed in (True, False):
+        videos = produce(record, VideoMode.RETAIN_ON_FAILURE, 3, test_failed=failed)
+        assert {path.name: path.read_bytes() for path in outside.iterdir()} == files
+    assert videos is None  # the passing run: only a discard, which left the link alone
+    videos = produce(record, VideoMode.ON, 3, test_failed=True)
+    assert videos is not None
+    [clip] = videos.chosen
+    assert clip.path is None
+    assert "is a symbolic link" in str(clip.missing)
+    assert {path.name: path.read_bytes() for path in outside.iterdir()} == files
+    assert record.video_folder.path.is_symlink()
+
+
+def test_links_among_a_folders_files_are_removed_not_followed(tmp_path: Path) -> None:
+    outside = tmp_path / "shared"
+    files = outside_files(outside)
+    record = recorded(tmp_path, [0])
+    assert record.video_folder is not None
+    folder = record.video_folder.path
+    folder.mkdir(parents=True)
+    (folder / "seed-0.mp4").symlink_to(outside / "seed-0.mp4")
+    (folder / "episode-3.mp4").symlink_to(outside / "notes.txt")
+    videos = produce(record, VideoMode.ON, 3, test_failed=True)
+    assert videos is not None
+    [clip] = videos.chosen
+    assert clip.path == folder / "seed-0.mp4"
+    assert not clip.path.is_symlink()
+    assert frame_count(clip.path) == clip.length + 1
+    assert not (folder / "episode-3.mp4").exists()
+    assert {path.name: path.read_bytes() for path in outside.iterdir()} == files
+
+
 # -- choosing episodes -----------------------------------------------------------------------
 
 
@@ -118,15 +254,39 @@ def test_choice_order_raised_then_flagged_then_lowest_returns() -> None:
         (0, "lowest return"),
         (1, "lowest return"),
     ]
-    assert left_out == 0
+    assert left_out == []
 
 
 def test_choice_is_capped_and_counts_what_did_not_fit() -> None:
     episodes = [episode(seed, 1.0, error="RuntimeError: x") for seed in range(5)]
     chosen, left_out = choose(episodes, [(episodes[0], "also flagged")], 3)
     assert [e.seed for e, _ in chosen] == [0, 1, 2]
-    assert left_out == 2
-    assert choose(episodes, [], 0) == ([], 5)
+    assert [(e.seed, why) for e, why in left_out] == [
+        (3, "raised RuntimeError: x"),
+        (4, "raised RuntimeError: x"),
+    ]
+    assert choose(episodes, [], 0) == ([], [(e, "raised RuntimeError: x") for e in episodes])
+
+
+def test_what_was_left_out_is_counted_by_its_reason(tmp_path: Path) -> None:
+    """Seeds that only regressed are not called episodes that raised (issue 12)."""
+    episodes = [episode(seed, float(seed)) for seed in range(12)]
+    episodes[11].error = "ValueError: boom"
+    flagged = [
+        (episodes[seed], f"regressed most against the baseline: return {seed} -> 0")
+        for seed in range(10)
+    ]
+    chosen, left_out = choose(episodes, flagged, 1)
+    assert [e.seed for e, _ in chosen] == [11]
+    videos = Videos(VideoFolder(tmp_path / "t"), [], [], left_out, limit=1)
+    assert section_text(videos, tmp_path) == (
+        "  10 more episodes not filmed (--gymrec-max-videos is 1): seeds 0, 1, 2, 3, 4, 5, 6, "
+        "7 and 2 more (regressed most against the baseline)"
+    )
+    mixed = Videos(VideoFolder(tmp_path / "t"), [], [], choose(episodes, flagged, 0)[1], limit=0)
+    text = section_text(mixed, tmp_path)
+    assert text.startswith("  11 more episodes not filmed (--gymrec-max-videos is 0): seed 11 ")
+    assert "seed 11 (raised); seeds 0, 1," in text
 
 
 def test_an_episode_flagged_twice_is_filmed_once() -> None:
@@ -138,15 +298,17 @@ def test_an_episode_flagged_twice_is_filmed_once() -> None:
 # -- producing and reporting -----------------------------------------------------------------
 
 
-def recorded(tmp_path: Path, seeds: list[int], **kwargs: Any) -> gymrec_record.TestRecord:
+def recorded(
+    tmp_path: Path, seeds: list[int], env: Any = ENV_ID, **kwargs: Any
+) -> gymrec_record.TestRecord:
     record = gymrec_record.TestRecord(
         "t.py::test_x", video_folder=VideoFolder(tmp_path / "out" / "t")
     )
-    source = resolve_env(ENV_ID, "test", kwargs)
+    source = resolve_env(env, "test", kwargs)
     recorder = EpisodeRecorder(
         source.build(),
         on_episode=record.add_episode,
-        label=ENV_ID,
+        label=source.label,
         rebuild=source.factory,
         max_steps=100,
     )
@@ -255,6 +417,175 @@ def test_an_unwritable_output_folder_is_a_reason(tmp_path: Path) -> None:
     assert "NotADirectoryError" in str(clip.missing)
 
 
+def test_a_renderer_that_aborts_the_process_costs_only_its_videos(tmp_path: Path) -> None:
+    record = recorded(tmp_path, list(range(6)), frames="abort-odd")
+    starts = {episode.seed: int(episode.return_ / 8 * 100 - 100) for episode in record.episodes}
+    videos = produce(record, VideoMode.ON, 6, test_failed=True)
+    assert videos is not None
+    assert len(videos.chosen) == 6
+    odd = [clip for clip in videos.chosen if starts[clip.seed] % 2]
+    even = [clip for clip in videos.chosen if not starts[clip.seed] % 2]
+    assert odd
+    assert even
+    for clip in odd:
+        assert clip.path is None
+        assert clip.missing == "the filming process died with SIGABRT"
+    for clip in even:  # filmed by the next child after each crash
+        assert clip.path is not None
+        assert frame_count(clip.path) >= clip.length + 1
+    assert sorted(path.name for path in videos.folder.files()) == sorted(
+        f"seed-{clip.seed}.mp4" for clip in even
+    )  # no unfinished file of a crashed child is left
+    text = section_text(videos, tmp_path)
+    assert "video missing: the filming process died with SIGABRT" in text
+
+
+def test_a_renderer_that_raises_then_aborts_costs_only_videos(tmp_path: Path) -> None:
+    """MuJoCo's Hopper without MUJOCO_GL: the first render() raises, the next one aborts."""
+    record = recorded(tmp_path, [0, 1, 2], frames="raise-then-abort")
+    videos = produce(record, VideoMode.ON, 3, test_failed=True)
+    assert videos is not None
+    raised = "render() raised RuntimeError: no OpenGL context after reset"
+    # The third episode is filmed by a fresh child, whose first render raises again.
+    assert [clip.missing for clip in videos.chosen] == [
+        raised,
+        "the filming process died with SIGABRT",
+        raised,
+    ]
+
+
+def test_a_hung_renderer_is_killed_after_the_stall_timeout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(filming, "STALL_TIMEOUT", 1.0)
+    record = recorded(tmp_path, [0, 1], frames="hang")
+    videos = produce(record, VideoMode.ON, 2, test_failed=True)
+    assert videos is not None
+    for clip in videos.chosen:
+        assert clip.path is None
+        assert "the filming process rendered nothing for 1 s and was killed" in str(clip.missing)
+
+
+def test_a_factory_that_cannot_be_pickled_is_filmed_here_with_a_note(tmp_path: Path) -> None:
+    lock = threading.Lock()  # cannot be pickled, so neither can the factory
+
+    def locked_painter(**kwargs: Any) -> Painter:
+        with lock:
+            return Painter(**kwargs)
+
+    record = recorded(tmp_path, [0], env=locked_painter)
+    videos = produce(record, VideoMode.ON, 1, test_failed=True)
+    assert videos is not None
+    [clip] = videos.chosen
+    assert clip.path is not None
+    assert frame_count(clip.path) == clip.length + 1
+    [note] = clip.notes
+    assert note.startswith("filmed in the test process: the episode's env factory cannot be")
+    assert "a renderer that crashes the process would end the test run" in note
+    assert note in section_text(videos, tmp_path)
+
+
+def test_a_factory_the_child_cannot_import_is_filmed_here_with_a_note(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    phantom = types.ModuleType("gymrec_phantom_module")  # importable only in this process
+
+    def phantom_painter(**kwargs: Any) -> Painter:
+        return Painter(**kwargs)
+
+    phantom_painter.__module__ = phantom.__name__
+    phantom_painter.__qualname__ = "phantom_painter"
+    phantom.phantom_painter = phantom_painter  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, phantom.__name__, phantom)
+    record = recorded(tmp_path, [0], env=phantom_painter)
+    videos = produce(record, VideoMode.ON, 1, test_failed=True)
+    assert videos is not None
+    [clip] = videos.chosen
+    assert clip.path is not None
+    [note] = clip.notes
+    assert "the filming process cannot load the episode (ModuleNotFoundError" in note
+
+
+def test_one_child_films_all_of_a_tests_videos(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[int] = []
+    real = filming._run_child
+
+    def counting(*args: Any) -> Any:
+        started.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(filming, "_run_child", counting)
+    record = recorded(tmp_path, list(range(4)))
+    videos = produce(record, VideoMode.ON, 4, test_failed=True)
+    assert videos is not None
+    assert all(clip.path is not None for clip in videos.chosen)
+    assert started == [1]
+
+
+def test_filming_here_and_in_a_child_give_the_same_videos(tmp_path: Path) -> None:
+    record = recorded(tmp_path, [3], when_rendering="diverge")
+    isolated = produce(record, VideoMode.ON, 1, test_failed=True)
+    assert isolated is not None
+    [child] = isolated.chosen
+    assert child.path is not None
+    child_bytes = child.path.read_bytes()
+    record.video_folder = VideoFolder(tmp_path / "here")
+    here = produce(record, VideoMode.ON, 1, test_failed=True, isolate=False)
+    assert here is not None
+    [local] = here.chosen
+    assert local.path is not None
+    assert (local.path.name, local.diverged_at, local.divergence) == (
+        child.path.name,
+        child.diverged_at,
+        child.divergence,
+    )
+    assert frame_count(local.path) == frame_count(child.path)
+    assert len(child_bytes) > 0
+
+
+UNGUARDED_SCRIPT = """
+import os
+import sys
+from pathlib import Path
+
+print("the main script ran", flush=True)
+if os.environ.get("UNGUARDED_RAN"):  # re-run in a child: stop before it recurses
+    raise SystemExit(0)
+os.environ["UNGUARDED_RAN"] = "1"
+sys.path.insert(0, sys.argv[2])
+from pytest_gymrec.artifacts import VideoFolder
+from pytest_gymrec.episodes import EpisodeRecorder, resolve_env, run_episodes
+from pytest_gymrec.failure_videos import film
+from video_envs import ENV_ID
+
+episodes = []
+source = resolve_env(ENV_ID, "script", {})
+recorder = EpisodeRecorder(
+    source.build(), on_episode=episodes.append, label=ENV_ID, rebuild=source.factory, max_steps=50
+)
+run_episodes(recorder, lambda obs: 1, [0], ENV_ID)
+[clip] = film([(episodes[0], "lowest return", "seed-0")], VideoFolder(Path(sys.argv[1])))
+print("video:", clip.path, clip.missing, flush=True)
+"""
+
+
+def test_a_main_script_without_a_guard_is_not_run_again(tmp_path: Path) -> None:
+    script = tmp_path / "run_tests.py"  # as a user might call pytest.main() from a script
+    script.write_text(UNGUARDED_SCRIPT)
+    tests = Path(__file__).parent
+    ran = subprocess.run(
+        [sys.executable, str(script), str(tmp_path / "out"), str(tests)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert ran.stdout.count("the main script ran") == 1
+    assert f"video: {tmp_path / 'out' / 'seed-0.mp4'} None" in ran.stdout
+
+
 def test_html_extras_embed_the_videos_as_base64_mp4(tmp_path: Path) -> None:
     pytest.importorskip("pytest_html")
     record = recorded(tmp_path, [0, 1])
@@ -289,7 +620,8 @@ def test_attach_fills_every_report_channel(tmp_path: Path) -> None:
     assert entry["missing"] is None
     assert properties == [("gymrec.video", entry["path"])]
     assert len(report.extras) == 1
-    assert text.startswith("videos (out/t):")
+    assert re.match(r"videos \(out/t, filmed in \d+\.\d s\):", text)
+    assert report.gymrec["filming_seconds"] > 0
     assert entry["path"] in text
 
 

@@ -5,7 +5,9 @@ Every video written here is decoded back with imageio and its frame count and si
 
 from __future__ import annotations
 
+import functools
 import stat
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,14 +20,18 @@ import pytest
 import video_envs
 from pytest_gymrec.artifacts import VideoFolder
 from pytest_gymrec.episodes import EpisodeRecorder, resolve_env, run_episodes
-from pytest_gymrec.errors import GymrecUsageError
+from pytest_gymrec.errors import GymrecUsageError, GymrecVideoWarning
 from pytest_gymrec.record import Episode
 from pytest_gymrec.video import (
     DEFAULT_FPS,
+    FFMPEG_TIMEOUT_VARIABLE,
+    MAX_FPS,
+    MIN_FPS,
     LiveCapture,
     StreamingEncoder,
     VideoFault,
     fps_of,
+    render_fps,
     replay,
     rgb_frame,
 )
@@ -71,7 +77,9 @@ def record(
 
 
 def film(episode: Episode, folder: Path) -> tuple[Path, Any]:
-    encoder, outcome = replay(episode, lambda fps: StreamingEncoder(folder / ".scratch.mp4", fps))
+    encoder, outcome = replay(
+        episode, lambda fps, frames: StreamingEncoder(folder / ".scratch.mp4", fps)
+    )
     return encoder.finish(folder / "video.mp4"), outcome
 
 
@@ -213,11 +221,135 @@ def test_an_ffmpeg_that_dies_mid_stream_is_reported(
 
 
 @pytest.mark.parametrize(
-    ("metadata_fps", "expected"),
-    [(50, 50.0), (None, DEFAULT_FPS), ("fast", DEFAULT_FPS), (0, DEFAULT_FPS), (12.5, 12.5)],
+    ("metadata_fps", "expected", "note"),
+    [
+        (50, 50.0, None),
+        (12.5, 12.5, None),
+        (None, DEFAULT_FPS, None),
+        ("fast", DEFAULT_FPS, "render_fps='fast' in the env's metadata is not a positive number"),
+        (0, DEFAULT_FPS, "render_fps=0 in the env's metadata is not a positive number"),
+        (-5, DEFAULT_FPS, "render_fps=-5 "),
+        (float("nan"), DEFAULT_FPS, "render_fps=nan "),
+        (float("inf"), MAX_FPS, "render_fps=inf in the env's metadata is outside 1-240"),
+        (True, DEFAULT_FPS, "render_fps=True "),
+        (1e-9, MIN_FPS, "render_fps=1e-09 in the env's metadata is outside 1-240; filmed at 1 fps"),
+        (1e12, MAX_FPS, "render_fps=1000000000000.0 in the env's metadata is outside 1-240"),
+        (10**400, MAX_FPS, "outside 1-240"),
+    ],
 )
-def test_fps_comes_from_render_fps(metadata_fps: Any, expected: float) -> None:
+def test_fps_comes_from_render_fps_within_a_sane_range(
+    metadata_fps: Any, expected: float, note: str | None
+) -> None:
+    fps, said = render_fps(Painter(fps=metadata_fps))
+    assert fps == expected
+    if note is None:
+        assert said is None
+    else:
+        assert said is not None
+        assert note in said
     assert fps_of(Painter(fps=metadata_fps)) == expected
+
+
+@pytest.mark.parametrize("metadata_fps", [1e-9, 1e12, 0, float("nan"), "fast"])
+def test_an_extreme_render_fps_still_gives_a_video_and_says_why(
+    tmp_path: Path, metadata_fps: Any
+) -> None:
+    # Built by a factory: gym.make's env checker would refuse 0 and NaN itself, naming
+    # render_fps, before a frame is rendered.
+    factory = functools.partial(video_envs.painter_factory, fps=metadata_fps, length=30)
+    [episode] = record(factory, policy_one, [0])
+    encoder, _ = replay(episode, lambda fps, frames: StreamingEncoder(tmp_path / ".x.mp4", fps))
+    path = encoder.finish(tmp_path / "v.mp4")
+    assert decode(path)[0] == 31
+    assert any("render_fps=" in note for note in encoder.notes)
+
+
+# -- short clips -----------------------------------------------------------------------------
+
+
+def test_a_short_replay_plays_slower_to_last_a_second(tmp_path: Path) -> None:
+    [episode] = record(ENV_ID, policy_one, [0], fps=50, length=7)
+    encoder, _ = replay(
+        episode,
+        lambda fps, frames: StreamingEncoder(
+            tmp_path / ".x.mp4", fps, min_seconds=1.0, expected_frames=frames
+        ),
+    )
+    assert decode(encoder.finish(tmp_path / "v.mp4"))[::2] == (8, 8.0)  # all 8 frames, 1 s
+    assert encoder.notes == ["played at 8 fps instead of 50 so the 8-frame clip lasts 1 s"]
+
+
+def test_a_long_enough_replay_plays_at_the_envs_rate(tmp_path: Path) -> None:
+    [episode] = record(ENV_ID, policy_one, [0], fps=10, length=30)
+    encoder, _ = replay(
+        episode,
+        lambda fps, frames: StreamingEncoder(
+            tmp_path / ".x.mp4", fps, min_seconds=1.0, expected_frames=frames
+        ),
+    )
+    assert decode(encoder.finish(tmp_path / "v.mp4"))[::2] == (31, 10.0)
+    assert encoder.notes == []
+
+
+def test_a_short_clip_of_unknown_length_holds_its_last_frame(tmp_path: Path) -> None:
+    encoder = StreamingEncoder(tmp_path / ".p.mp4", 20, min_seconds=1.0)
+    for step in range(3):
+        encoder.add(frame(16, 16, step * 5))
+    count, _, fps = decode(encoder.finish(tmp_path / "v.mp4"))
+    assert (count, fps) == (20, 20.0)
+    assert encoder.frames == 3  # the episode's own frames
+    assert encoder.notes == ["last frame held for 0.85 s so the clip lasts 1 s"]
+
+
+# -- a hung ffmpeg ---------------------------------------------------------------------------
+
+
+def test_an_ffmpeg_that_stops_reading_times_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("IMAGEIO_FFMPEG_EXE", str(fake_ffmpeg(tmp_path, "exec sleep 600\n")))
+    monkeypatch.setenv(FFMPEG_TIMEOUT_VARIABLE, "0.5")
+    out = tmp_path / "out"
+    out.mkdir()
+    encoder = StreamingEncoder(out / ".p.mp4", 30)
+
+    def send_frames() -> None:
+        for _ in range(100):  # 100 x 720 kB: far more than the pipe holds
+            encoder.add(frame(400, 600))
+
+    with pytest.raises(VideoFault, match=r"ffmpeg took no data for 0.5 s at frame \d+ \(killed"):
+        send_frames()
+    process = encoder._process
+    encoder.abort()
+    assert process is not None
+    assert process.poll() is not None  # killed, not left behind
+    assert list(out.iterdir()) == []
+
+
+def test_an_ffmpeg_that_never_finishes_times_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hung = fake_ffmpeg(tmp_path, "cat > /dev/null\nexec sleep 600\n")
+    monkeypatch.setenv("IMAGEIO_FFMPEG_EXE", str(hung))
+    monkeypatch.setenv(FFMPEG_TIMEOUT_VARIABLE, "0.5")
+    out = tmp_path / "out"
+    out.mkdir()
+    encoder = StreamingEncoder(out / ".p.mp4", 30)
+    encoder.add(frame(8, 8))
+    with pytest.raises(VideoFault, match=r"ffmpeg did not finish within 0.5 s of the last frame"):
+        encoder.finish(out / "v.mp4")
+    assert list(out.iterdir()) == []
+
+
+@pytest.mark.parametrize("value", ["soon", "0", "-1", "nan", "inf"])
+def test_a_bad_ffmpeg_timeout_is_a_reason_naming_the_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv(FFMPEG_TIMEOUT_VARIABLE, value)
+    encoder = StreamingEncoder(tmp_path / ".p.mp4", 30)
+    with pytest.raises(VideoFault, match=f"{FFMPEG_TIMEOUT_VARIABLE}='{value}' is not a positive"):
+        encoder.add(frame(8, 8))
+    encoder.abort()
 
 
 # -- replay ----------------------------------------------------------------------------------
@@ -300,7 +432,9 @@ def test_a_replay_that_ends_at_another_step_diverges(tmp_path: Path) -> None:
     [episode] = record(ENV_ID, policy_one, [2], length=10)
     episode.actions = episode.actions[:6]  # as if the recorded run had ended at step 6
     episode.rewards = episode.rewards[:6]
-    encoder, outcome = replay(episode, lambda fps: StreamingEncoder(tmp_path / ".x.mp4", fps))
+    encoder, outcome = replay(
+        episode, lambda fps, frames: StreamingEncoder(tmp_path / ".x.mp4", fps)
+    )
     encoder.abort()
     assert outcome.diverged_at == 6
     assert "terminated at step 6; the replay did not end" in str(outcome.divergence)
@@ -430,7 +564,10 @@ def test_live_capture_films_the_triggered_episodes(tmp_path: Path) -> None:
         assert video.path is not None
         assert video.missing is None
         assert video.episode is episodes[video.episode_index]
-        assert decode(video.path)[:2] == (7, (24, 32, 3))
+        assert video.frames == 7
+        # 7 frames at 10 fps: the last one is held so the clip lasts a second.
+        assert decode(video.path) == (10, (24, 32, 3), 10.0)
+        assert video.notes == ["last frame held for 0.3 s so the clip lasts 1 s"]
     assert sorted(path.name for path in folder.files()) == [
         "episode-0.mp4",
         "episode-3.mp4",
@@ -446,13 +583,14 @@ def test_an_episode_cut_short_by_reset_or_close_keeps_its_frames(tmp_path: Path)
     assert [(video.cut_short, video.frames) for video in capture.videos] == [(True, 5), (True, 5)]
     for video in capture.videos:
         assert video.path is not None
-        assert decode(video.path)[0] == 5
+        assert decode(video.path)[0] == 10  # 5 frames, the last held for half a second
 
 
 def test_live_capture_faults_do_not_stop_the_loop(tmp_path: Path) -> None:
     folder = VideoFolder(tmp_path / "test")
     env, capture, episodes = live_env(folder, lambda episode: True, frames="grow")
-    run_loop(env, 2)
+    with pytest.warns(GymrecVideoWarning, match="must keep one size"):
+        run_loop(env, 2)
     env.close()
     assert len(episodes) == 2  # the loop ran to the end
     assert [video.path for video in capture.videos] == [None, None]
@@ -464,10 +602,65 @@ def test_live_capture_into_an_unwritable_folder_reports_it(tmp_path: Path) -> No
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     env, capture, episodes = live_env(VideoFolder(blocker / "test"), lambda episode: True)
-    run_loop(env, 1)
+    with pytest.warns(GymrecVideoWarning, match="no video of episode 0 of GymrecPainter-v0"):
+        run_loop(env, 1)
     env.close()
     assert len(episodes) == 1
     assert "cannot write to the output folder" in str(capture.videos[0].missing)
+
+
+def test_a_folder_that_goes_away_mid_run_costs_only_those_videos(tmp_path: Path) -> None:
+    folder = VideoFolder(tmp_path / "test")
+    env, capture, episodes = live_env(folder, lambda episode: True)
+    run_loop(env, 1)
+    for path in folder.files():
+        path.unlink()
+    folder.path.rmdir()
+    folder.path.write_text("a file where the folder was")
+    with pytest.warns(GymrecVideoWarning) as warned:
+        run_loop(env, 2)
+    env.close()
+    assert [episode.seed for episode in episodes] == [0, 0, 1]  # statistics go on
+    assert len(env.return_queue) == 3
+    assert capture.videos[0].path is not None
+    assert [video.path for video in capture.videos[1:]] == [None, None]
+    assert len(warned) == 2
+    assert all("cannot write to the output folder" in str(v.missing) for v in capture.videos[1:])
+
+
+def test_a_disk_that_fills_up_mid_run_costs_only_those_videos(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = VideoFolder(tmp_path / "test")
+    env, capture, episodes = live_env(folder, lambda episode: True, size=(120, 160))
+    run_loop(env, 1)
+    # From now on ffmpeg takes a few frames, then finds the disk full.
+    full = fake_ffmpeg(
+        tmp_path,
+        "head -c 100000 > /dev/null\n"
+        'echo "Error writing output: No space left on device" >&2\nexit 1\n',
+    )
+    monkeypatch.setenv("IMAGEIO_FFMPEG_EXE", str(full))
+    with pytest.warns(GymrecVideoWarning, match="No space left on device"):
+        run_loop(env, 3)
+    env.close()
+    assert len(episodes) == 4
+    assert capture.videos[0].path is not None
+    assert [video.path for video in capture.videos[1:]] == [None, None, None]
+    assert all("No space left on device" in str(video.missing) for video in capture.videos[1:])
+    assert sorted(path.name for path in folder.files()) == ["episode-0.mp4"]
+
+
+def test_under_warnings_as_errors_the_loop_still_goes_on(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    env, capture, episodes = live_env(VideoFolder(blocker / "test"), lambda episode: True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        run_loop(env, 2)
+    env.close()
+    assert len(episodes) == 2
+    assert all(video.missing for video in capture.videos)
 
 
 def test_live_capture_memory_does_not_hold_frames(tmp_path: Path) -> None:

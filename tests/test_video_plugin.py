@@ -90,7 +90,7 @@ def test_a_failing_test_gets_videos_in_every_report(
         assert frame_count(pytester.path / video["path"]) == lengths[video["seed"]] + 1
 
     # The terminal section under the failure lists paths and returns.
-    lines = ["*- gymrec -*", "videos (gymrec-results/test_videos.py-test_broken):"]
+    lines = ["*- gymrec -*", "videos (gymrec-results/test_videos.py-test_broken, filmed in * s):"]
     for video in broken["videos"]:
         lines += [
             f"  seed {video['seed']}: return {video['return']:g} ({video['length']} steps), "
@@ -156,7 +156,7 @@ def test_the_users_own_assert_and_xfail_keep_their_videos(
     assert frame_count(crashed / "seed-1.mp4") == 4  # reset and 3 steps: up to the crash
     result.stdout.fnmatch_lines(
         [
-            "videos (gymrec-results/test_outcomes.py-test_policy_crashes):",
+            "videos (gymrec-results/test_outcomes.py-test_policy_crashes, filmed in * s):",
             "  seed 1: return * (3 steps), raised ValueError: NaN in the network",
             "    gymrec-results/test_outcomes.py-test_policy_crashes/seed-1.mp4"
             " (video up to the crash)",
@@ -167,7 +167,9 @@ def test_the_users_own_assert_and_xfail_keep_their_videos(
     assert len(videos_in(root / "test_outcomes.py-test_known_broken")) == 2
     assert not (root / "test_outcomes.py-test_skipped_after_running").exists()
     assert not (pytester.path / "skip.log").exists()
-    result.stdout.fnmatch_lines(["*AssertionError: my own check*", "videos (*test_own_assert):"])
+    result.stdout.fnmatch_lines(
+        ["*AssertionError: my own check*", "videos (*test_own_assert, filmed in * s):"]
+    )
 
 
 def test_video_modes_and_limits_from_ini_cli_and_marker(
@@ -203,7 +205,7 @@ def test_video_modes_and_limits_from_ini_cli_and_marker(
     assert len(videos_in(pytester.path / "elsewhere" / "test_modes.py-test_marker_limits")) == 1
     # -rP shows a passing test's sections: the videos of video=on are listed there.
     result.stdout.fnmatch_lines(
-        ["videos (gymrec-results/test_modes.py-test_passing_with_video_on):"]
+        ["videos (gymrec-results/test_modes.py-test_passing_with_video_on, filmed in * s):"]
     )
 
     # The command line overrides the ini file; the marker still overrides the command line.
@@ -299,6 +301,11 @@ def fake_ffmpeg(folder: Path, script: str) -> Path:
     [
         ("missing", "*video missing: cannot start ffmpeg (*no-such-ffmpeg): FileNotFoundError*"),
         ("failing", "*video missing: ffmpeg exited with status 1: Unknown encoder 'libx264'"),
+        (
+            "hung",
+            "*video missing: ffmpeg took no data for 1 s at frame * (killed; "
+            "GYMREC_FFMPEG_TIMEOUT sets the limit)",
+        ),
     ],
 )
 def test_a_missing_or_failing_ffmpeg_is_reported(
@@ -310,6 +317,9 @@ def test_a_missing_or_failing_ffmpeg_is_reported(
 ) -> None:
     if ffmpeg == "missing":
         monkeypatch.setenv("IMAGEIO_FFMPEG_EXE", str(pytester.path / "no-such-ffmpeg"))
+    elif ffmpeg == "hung":  # never reads a frame: the pipe fills up and writes would block
+        monkeypatch.setenv("IMAGEIO_FFMPEG_EXE", str(fake_ffmpeg(pytester.path, "exec sleep 600")))
+        monkeypatch.setenv("GYMREC_FFMPEG_TIMEOUT", "1")
     else:
         script = "cat > /dev/null\necho \"Unknown encoder 'libx264'\" >&2\nexit 1\n"
         monkeypatch.setenv("IMAGEIO_FFMPEG_EXE", str(fake_ffmpeg(pytester.path, script)))
@@ -318,6 +328,56 @@ def test_a_missing_or_failing_ffmpeg_is_reported(
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*GymrecFailure: gymrec: CartPole-v1*", says])
     assert not list((pytester.path / "gymrec-results").rglob("*.mp4"))
+
+
+CRASHING_RENDERERS = """
+import pytest
+import video_envs
+
+@pytest.mark.gymrec(seeds=[0, 1])
+def test_renderer_aborts(gymrec):
+    gymrec.evaluate(video_envs.ENV_ID, lambda obs: 0, frames="abort")
+    assert False, "the agent is bad"
+
+@pytest.mark.gymrec(seeds=[0, 1, 2])
+def test_renderer_raises_then_aborts(gymrec):
+    # MuJoCo's Hopper-v5 without MUJOCO_GL: the first render() raises, the next one aborts.
+    gymrec.evaluate(video_envs.ENV_ID, lambda obs: 1, frames="raise-then-abort")
+    assert False, "the agent is bad"
+
+@pytest.mark.gymrec(seeds=[0])
+def test_runs_afterwards(gymrec):
+    # The session is still alive after the aborting renderers: this test runs and passes.
+    assert len(gymrec.evaluate(video_envs.ENV_ID, lambda obs: 0)) == 1
+"""
+
+
+def test_a_renderer_that_aborts_the_process_costs_only_its_videos(
+    pytester: pytest.Pytester, run_pytest: Run
+) -> None:
+    pytester.makepyfile(test_crash=CRASHING_RENDERERS)
+    result = run_pytest("-p", "no:randomly", "--junitxml=out.xml", "--gymrec-json=summary.json")
+    # The session survived: every test ran, the verdicts are the tests' own, reports written.
+    result.assert_outcomes(failed=2, passed=1)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert result.stdout.str().count("AssertionError: the agent is bad") >= 2
+    result.stdout.fnmatch_lines_random(
+        [
+            "*video missing: the filming process died with SIGABRT",
+            "*video missing: render() raised RuntimeError: no OpenGL context after reset",
+            "*short test summary info*",
+        ]
+    )
+    properties = junit_properties(pytester.path / "out.xml")
+    missing = [v for n, v in properties["test_renderer_aborts"] if n == "gymrec.video_missing"]
+    assert sorted(missing) == [
+        f"seed {seed}: the filming process died with SIGABRT" for seed in (0, 1)
+    ]
+    summary = json.loads((pytester.path / "summary.json").read_text())
+    aborted = next(t for t in summary["tests"] if t["nodeid"].endswith("test_renderer_aborts"))
+    assert [video["path"] for video in aborted["videos"]] == [None, None]
+    assert aborted["filming_seconds"] > 0
+    assert not list((pytester.path / "gymrec-results").rglob("*.mp4"))  # no half files
 
 
 def test_an_unwritable_output_folder_is_reported(
@@ -422,10 +482,13 @@ def test_live_capture_during_a_training_loop(pytester: pytest.Pytester, run_pyte
         assert frame_count(kept / name) == 9
     assert not (root / "test_training.py-test_passing_keeps_nothing").exists()
     failing = root / "test_training.py-test_failing_mid_episode"
-    assert frame_count(failing / "episode-2.mp4") == 2  # reset frame and one step, cut short
+    # The reset frame and one step, cut short; the last frame held to make a second.
+    assert frame_count(failing / "episode-2.mp4") == 10
+    # A passing test that films live gets the videos it asked for, and no replays.
+    assert not [name for name in videos_in(kept) if name.startswith("seed-")]
     result.stdout.fnmatch_lines(
         [
-            "videos (gymrec-results/test_training.py-test_built_env_filmed_live):",
+            "videos (gymrec-results/test_training.py-test_built_env_filmed_live, filmed in * s):",
             "  seed 6: return *, lowest return",  # seed 6 returns less than seed 5
             "    gymrec-results/test_training.py-test_built_env_filmed_live/episode-1.mp4"
             " (filmed live)",
@@ -438,6 +501,7 @@ def test_live_capture_during_a_training_loop(pytester: pytest.Pytester, run_pyte
             "filmed live (video_trigger):",
             "  episode 2: 1 step filmed, episode did not end, video_trigger: episode 2",
             "*/episode-2.mp4 (the episode was cut short; filmed live)",
+            "    last frame held for 0.8 s so the clip lasts 1 s",
         ]
     )
 
@@ -447,10 +511,10 @@ def test_dist_each_gives_every_worker_its_own_folder(pytester: pytest.Pytester) 
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2", "--dist", "each")
     result.assert_outcomes(failed=2)
     root = pytester.path / "gymrec-results"
-    assert sorted(p.name for p in root.iterdir()) == [
-        "test_broken.py-test_broken-gw0",
-        "test_broken.py-test_broken-gw1",
-    ]
+    names = sorted(p.name for p in root.iterdir())
+    assert len(names) == 2
+    assert names[0].startswith("test_broken.py-test_broken-gw0-")
+    assert names[1].startswith("test_broken.py-test_broken-gw1-")
     for folder in root.iterdir():
         assert len(videos_in(folder)) == 2
 

@@ -6,7 +6,9 @@ end-to-end tests, so it imports only gymnasium and numpy.
 
 from __future__ import annotations
 
+import os
 import pathlib
+import time
 from typing import Any, ClassVar
 
 import gymnasium as gym
@@ -21,12 +23,17 @@ class Painter(gym.Env[np.ndarray, int]):
     reset, so seeds and unseeded resets matter). ``frames`` picks the render fault: ``"ok"``,
     ``"none"`` (render returns None), ``"text"`` (a string), ``"float"`` (float frames),
     ``"grow"`` (the size changes at step 3), ``"raise"`` (render raises at step 2), ``"gray"``
-    (2-D frames), ``"rgba"`` (4 channels). ``when_rendering`` picks what changes when the env
+    (2-D frames), ``"rgba"`` (4 channels), ``"abort"`` (render ends the process with
+    os.abort(), as MuJoCo without a GL backend does), ``"abort-odd"`` (the same when the
+    episode's start value is odd), ``"raise-then-abort"`` (the first render raises, later ones
+    abort), ``"hang"`` (render never returns). ``when_rendering`` picks what changes when the env
     renders (as in a replay): ``"diverge"`` changes the rewards from step 3, ``"raise"`` makes
     step 2 raise. ``render_log`` names a file that gets one line per frame rendered.
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["rgb_array"], "render_fps": 10}
+    #: Frames rendered in this process (for "raise-then-abort").
+    rendered: ClassVar[int] = 0
 
     def __init__(
         self,
@@ -76,6 +83,15 @@ class Painter(gym.Env[np.ndarray, int]):
         if self.render_log is not None:
             with pathlib.Path(self.render_log).open("a") as log:
                 log.write(f"{self.t}\n")
+        Painter.rendered += 1
+        if self.frames == "abort" or (self.frames == "abort-odd" and self.start % 2):
+            os.abort()
+        if self.frames == "raise-then-abort":
+            if Painter.rendered == 1:
+                raise RuntimeError("no OpenGL context")
+            os.abort()
+        if self.frames == "hang":
+            time.sleep(3600)
         height, width = self.size
         if self.frames == "none":
             return None

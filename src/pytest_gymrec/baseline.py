@@ -17,17 +17,21 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
+import errno
+import glob
 import json
 import math
 import os
 import re
-import tempfile
-from collections.abc import Mapping, Sequence
+import signal
+import stat
+import threading
+from collections.abc import Iterator, Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .artifacts import safe_name
 from .errors import GymrecBaselineCreated, GymrecBaselineError, GymrecFailure
 from .formatting import format_seeds
 
@@ -42,10 +46,11 @@ SCHEMA_VERSION = 1
 FOLDER = "gymrec_baselines"
 #: The flag that rewrites baselines (named in every message that it fixes).
 UPDATE_FLAG = "--gymrec-update-baselines"
-#: Longest file-name part kept verbatim; longer ids are cut and made unique by a hash.
-LONGEST_NAME_PART = 80
+#: Longest file name (without ".json"); longer ones are cut and made unique by a hash.
+LONGEST_NAME = 120
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9_.,=+-]")
+#: Deepest nesting of lists and objects a baseline file may have (a real one has about 5).
+MAX_DEPTH = 64
 
 #: What happened to a baseline file in this test (carried to the end-of-session summary).
 CREATED = "created"
@@ -96,34 +101,41 @@ def installed_versions() -> dict[str, str]:
 # Where a test's baseline lives
 
 
-def _safe_part(text: str) -> str:
-    """``text`` as part of a file name: unchanged when safe, else sanitised and made unique.
-
-    Two different ids must never share a file, so whenever characters are replaced or the text
-    is cut, a short hash of the original is appended.
-    """
-    safe = _UNSAFE.sub("_", text)
-    if safe == text and len(text) <= LONGEST_NAME_PART:
-        return text
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
-    return f"{safe[:LONGEST_NAME_PART]}_{digest}"
+def _baseline_key(stem_spelling: str) -> str | None:
+    """The key a file name kept as it is stands for: ``Class.test[params]-name`` read back."""
+    match = re.fullmatch(r"([^\[\]-]+)(?:\[([^\[\]]*)\])?(?:-(.*))?", stem_spelling, re.DOTALL)
+    if match is None:
+        return None
+    test, parameters, name = match.groups()
+    key = "::".join(test.split("."))
+    if parameters is not None:
+        key += f"[{parameters}]"
+    return key if name is None else f"{key}\0{name}"
 
 
 def baseline_path(test_path: Path, nodeid: str, name: str | None = None) -> Path:
     """``<test dir>/gymrec_baselines/<module>/<Class.test>[<param id>][-<name>].json``.
 
     ``nodeid`` is pytest's node id (``tests/test_x.py::TestC::test_y[ppo-0.5]``); only the part
-    after the file is used, so the location does not depend on where pytest was started.
+    after the file is used, so the location does not depend on where pytest was started. The
+    names come from :func:`artifacts.safe_name`, as the video folders' do: two ids (or names)
+    that differ in any character never share a file; when the readable name could stand for
+    another id, it carries a hash of the exact one.
     """
-    _, _, after_file = nodeid.partition("::")
+    _, separator, after_file = nodeid.partition("::")
     qualified, bracket, parameters = after_file.partition("[")
     test_name = ".".join(part for part in qualified.split("::") if part) or test_path.stem
-    stem = _safe_part(test_name)
+    spelling = test_name
     if bracket:
-        stem += f"[{_safe_part(parameters.removesuffix(']'))}]"
+        spelling += f"[{parameters.removesuffix(']')}]"
     if name is not None:
-        stem += f"-{_safe_part(name)}"
-    return test_path.parent / FOLDER / _safe_part(test_path.stem) / f"{stem}.json"
+        spelling += f"-{name}"
+    key = after_file if separator else test_path.stem
+    if name is not None:
+        key += f"\0{name}"
+    stem = safe_name(key, spelling, decode=_baseline_key, keep="[]", limit=LONGEST_NAME)
+    module = safe_name(test_path.stem, limit=LONGEST_NAME)
+    return test_path.parent / FOLDER / module / f"{stem}.json"
 
 
 def check_name(name: object, source: str) -> str | None:
@@ -177,6 +189,21 @@ def to_text(baseline: Baseline) -> str:
     return "{\n" + body + "\n}\n"
 
 
+def _depth(value: object) -> int:
+    """How deeply lists and objects nest in ``value`` (without recursion: a crafted file may
+    nest as deep as the parser allows, and writing it back would recurse past the limit)."""
+    deepest = 0
+    stack: list[tuple[object, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if isinstance(item, dict):
+            stack.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+    return deepest
+
+
 class _Problem(Exception):
     """Why a file's contents are not a baseline (turned into a GymrecBaselineError)."""
 
@@ -191,6 +218,12 @@ def from_text(text: str) -> Baseline:
         raise _Problem(
             f"is not valid JSON{hint}: {exc.msg} at line {exc.lineno} column {exc.colno}"
         ) from None
+    except RecursionError:
+        raise _Problem(f"nests lists or objects more than {MAX_DEPTH} levels deep") from None
+    except ValueError as exc:  # an integer of more digits than int() converts (sys limit)
+        raise _Problem(f"holds a number that cannot be read: {exc}") from None
+    if _depth(data) > MAX_DEPTH:
+        raise _Problem(f"nests lists or objects more than {MAX_DEPTH} levels deep")
     if not isinstance(data, dict):
         raise _Problem(f"holds a JSON {type(data).__name__}, not an object")
     schema = data.get("schema")
@@ -302,36 +335,137 @@ def load(path: Path) -> Baseline | None:
         raise _unreadable(path, str(problem)) from None
 
 
+def _unwritable(path: Path, reason: str) -> GymrecBaselineError:
+    return GymrecBaselineError(
+        f"gymrec: cannot write baseline {path}: {reason}. The old file (if any) was left as it "
+        f"was and no temporary file remains; fix the cause and rerun with {UPDATE_FLAG}"
+    )
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc) or type(exc).__name__
+
+
+def _temporary_name(path: Path, pid: int) -> Path:
+    """The temporary file beside a baseline being written. Visible and owned: one left behind
+    (the process was killed hard) says whose it is, and the next write removes it once that
+    process is gone."""
+    return path.with_name(f"{path.name}.gymrec-{pid}.tmp")
+
+
+class _Terminated(BaseException):
+    """SIGTERM arrived while a temporary file existed (raised by our handler, caught below)."""
+
+
+@contextlib.contextmanager
+def _sigterm_cleans_up() -> Iterator[None]:
+    """While the body runs, SIGTERM unwinds it (so ``finally`` removes the temporary file)
+    and is then delivered again, ending the process as it would have.
+
+    Only where SIGTERM would kill the process outright (Python's default); a handler somebody
+    installed is left in charge. Signals can only be handled in the main thread.
+    """
+    if (
+        not hasattr(signal, "SIGTERM")
+        or threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+    ):
+        yield
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        raise _Terminated
+
+    signal.signal(signal.SIGTERM, handler)
+    terminated = False
+    try:
+        yield
+    except _Terminated:
+        terminated = True
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if terminated:
+        signal.raise_signal(signal.SIGTERM)
+        raise SystemExit(128 + signal.SIGTERM)  # not reached: the default action ends us
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """Delete temporary files of ``path`` that processes which no longer run left behind."""
+    for stale in path.parent.glob(glob.escape(path.name) + ".gymrec-*.tmp"):
+        pid_text = stale.name[len(path.name) + len(".gymrec-") : -len(".tmp")]
+        if not pid_text.isdigit() or int(pid_text) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid_text), 0)
+        except ProcessLookupError:
+            with contextlib.suppress(OSError):
+                stale.unlink()
+        except (OSError, OverflowError):  # alive (another user's) or not a pid: leave it
+            pass
+
+
+def _write_all(handle: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(handle, view) :]
+
+
 def write_atomic(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` so that readers see the old file or the new one, never half.
 
     The temporary file lives in the same folder, so the final ``os.replace`` is a rename within
-    one file system (atomic on POSIX and Windows).
+    one file system (atomic on POSIX and Windows). A rewritten file keeps its mode; a new one
+    gets the umask's. Any failure (a full disk, a directory at ``path``, no permission) is a
+    :class:`GymrecBaselineError` naming the file; the old file is untouched and the temporary
+    file removed, also when SIGTERM arrives mid-write.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    data = text.encode("utf-8")
+    temporary = _temporary_name(path, os.getpid())
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.is_dir():
+            raise IsADirectoryError(errno.EISDIR, "it is a directory")
+        try:
+            mode: int | None = stat.S_IMODE(path.stat().st_mode)
+        except FileNotFoundError:
+            mode = None
+        _remove_stale_temporaries(path)
+        with _sigterm_cleans_up():
+            try:
+                # O_EXCL: never write through a link planted at the temporary name.
+                temporary.unlink(missing_ok=True)
+                handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+                try:
+                    if mode is not None and hasattr(os, "fchmod"):
+                        os.fchmod(handle, mode)
+                    _write_all(handle, data)
+                    os.fsync(handle)
+                finally:
+                    os.close(handle)
+                os.replace(temporary, path)
+            finally:
+                with contextlib.suppress(OSError):
+                    temporary.unlink(missing_ok=True)
+    except OSError as exc:
+        raise _unwritable(path, _reason(exc)) from None
 
 
 def save(path: Path, baseline: Baseline) -> str:
     """Store ``baseline`` at ``path``; returns CREATED, REWRITTEN or UNCHANGED.
 
     An identical file is not rewritten, so an update run leaves no spurious changes behind.
+    Raises :class:`GymrecBaselineError` naming the file when it cannot be written.
     """
-    text = to_text(baseline)
     try:
-        old = path.read_text(encoding="utf-8")
+        text = to_text(baseline)
+    except (ValueError, RecursionError) as exc:  # an int too long for str(), a crafted spec
+        raise _unwritable(path, f"its data cannot be written as JSON ({exc})") from None
+    try:
+        old: str | None = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         old = None
+    except IsADirectoryError:
+        raise _unwritable(path, "it is a directory") from None
     except (OSError, UnicodeDecodeError):
         old = ""  # unreadable: the user asked for a rewrite, so replace it
     if old == text:

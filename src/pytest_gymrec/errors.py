@@ -30,6 +30,11 @@ class GymrecStatisticsWarning(UserWarning):
     """The verdict was computed, but its assumptions are doubtful for this data."""
 
 
+class GymrecVideoWarning(UserWarning):
+    """A video could not be made (it is reported as ``video missing: <reason>``); the test's
+    verdict, and a training loop filmed live, go on unaffected."""
+
+
 class GymrecUsageError(ValueError):
     """A value given to pytest-gymrec is invalid. The message names the value and its source."""
 

@@ -1,9 +1,10 @@
 """Failure videos of one finished test: which episodes, filming them, what the reports show.
 
 The plugin's ``pytest_runtest_makereport`` wrapper calls :func:`attach` with the call report.
-Nothing here may change a test's verdict: every fault becomes ``video missing: <reason>``.
-No pytest import (the report is used through its public attributes); gymnasium, numpy and
-ffmpeg are reached only through :mod:`video` when an episode is actually filmed.
+Nothing here may change a test's verdict: every fault becomes ``video missing: <reason>``, and
+the filming itself runs in a child process (:mod:`filming`), so even a renderer that crashes
+the process costs only its video. No pytest import (the report is used through its public
+attributes); gymnasium, numpy and ffmpeg are reached only when an episode is actually filmed.
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ from __future__ import annotations
 import base64
 import contextlib
 import dataclasses
-import os
+import time
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import filming
 from .artifacts import VideoFolder, display_path
 from .formatting import fmt
 from .record import Episode
@@ -28,6 +30,8 @@ if TYPE_CHECKING:
 
 #: Key of the video list in the plain report data (``report.gymrec``).
 REPORT_KEY = "videos"
+#: Key of the seconds spent filming in the same data (also in the JSON summary).
+SECONDS_KEY = "filming_seconds"
 
 
 @dataclasses.dataclass
@@ -52,6 +56,9 @@ class Clip:
     crashed: bool = False
     #: Filmed live, but the env was reset or closed before the episode ended.
     cut_short: bool = False
+    #: How the clip plays (slowed, last frame held, frame rate clamped) and where it was
+    #: filmed when that matters: one sentence each.
+    notes: list[str] = dataclasses.field(default_factory=list)
 
     def title(self) -> str:
         if self.source == "live" and self.seed is None and self.episode_index is not None:
@@ -71,6 +78,7 @@ class Clip:
             "divergence": self.divergence,
             "source": self.source,
             "episode_index": self.episode_index,
+            "notes": list(self.notes),
         }
 
 
@@ -83,8 +91,12 @@ class Videos:
     chosen: list[Clip]
     #: Episodes filmed live by a ``video_trigger`` that are not among the chosen.
     live: list[Clip]
-    #: Episodes that qualified (raised or flagged) but were left out by max-videos.
-    left_out: int = 0
+    #: Episodes that qualified (raised or flagged), with why, but were left out by max-videos.
+    left_out: list[tuple[Episode, str]] = dataclasses.field(default_factory=list)
+    #: The max-videos setting that left them out.
+    limit: int = 0
+    #: Wall-clock seconds spent filming the chosen episodes (child processes included).
+    seconds: float = 0.0
 
     @property
     def clips(self) -> list[Clip]:
@@ -93,23 +105,24 @@ class Videos:
 
 def choose(
     episodes: Sequence[Episode], flagged: Sequence[tuple[Episode, str]], limit: int
-) -> tuple[list[tuple[Episode, str]], int]:
+) -> tuple[list[tuple[Episode, str]], list[tuple[Episode, str]]]:
     """Episodes to film, best first: those that raised, those a check flagged, the lowest returns.
 
-    Returns the choice (at most ``limit``) and how many raised or flagged episodes did not fit.
+    Returns the choice (at most ``limit``) and the raised or flagged episodes that did not fit,
+    each with why it qualified.
     """
-    chosen: list[tuple[Episode, str]] = []
     seen: set[int] = set()
     must: list[tuple[Episode, str]] = []
     for episode in episodes:
         if episode.error is not None:
             must.append((episode, f"raised {episode.error}"))
     must.extend(flagged)
+    chosen: list[tuple[Episode, str]] = []
     for episode, why in must:
         if id(episode) not in seen:
             seen.add(id(episode))
             chosen.append((episode, why))
-    left_out = max(0, len(chosen) - limit)
+    left_out = chosen[limit:]
     lowest = sorted(
         (episode for episode in episodes if id(episode) not in seen), key=lambda e: e.return_
     )
@@ -125,9 +138,8 @@ def _stem(episode: Episode, position: int, seed_counts: Counter[int | None]) -> 
     return f"seed-{episode.seed}"
 
 
-def film(episode: Episode, why: str, folder: VideoFolder, stem: str) -> Clip:
-    """Replay ``episode`` with rendering into ``folder``; faults end up in ``Clip.missing``."""
-    clip = Clip(
+def _clip(episode: Episode, why: str) -> Clip:
+    return Clip(
         episode.seed,
         episode.return_,
         episode.length,
@@ -135,30 +147,34 @@ def film(episode: Episode, why: str, folder: VideoFolder, stem: str) -> Clip:
         why,
         crashed=episode.error is not None,
     )
-    try:
-        from . import video
-    except ImportError as exc:  # numpy/gymnasium broken in this environment
-        clip.missing = f"cannot load the video code: {exc}"
-        return clip
-    try:
-        target = folder.reserve(stem)
-    except OSError as exc:
-        clip.missing = f"cannot write to the output folder {folder.path}: {_oserror(exc)}"
-        return clip
-    scratch = target.with_name(f".{target.stem}.{os.getpid()}.partial.mp4")
-    try:
-        encoder, outcome = video.replay(episode, lambda fps: video.StreamingEncoder(scratch, fps))
-        if outcome.diverged_at is not None:
-            clip.diverged_at, clip.divergence = outcome.diverged_at, outcome.divergence
-            target = folder.reserve(f"{stem}-diverged")
-        clip.path = encoder.finish(target)
-    except video.VideoFault as fault:
-        clip.missing = str(fault)
-    except OSError as exc:
-        clip.missing = f"cannot write to the output folder {folder.path}: {_oserror(exc)}"
-    except Exception as exc:  # a bug of ours must not turn a test's verdict into an error
-        clip.missing = f"internal error in pytest-gymrec while filming: {type(exc).__name__}: {exc}"
-    return clip
+
+
+def film(
+    chosen: Sequence[tuple[Episode, str, str]], folder: VideoFolder, *, isolate: bool = True
+) -> list[Clip]:
+    """Replay each ``(episode, why, file stem)`` with rendering into ``folder``.
+
+    In one child process for all of them (``isolate``, see :mod:`filming`); faults end up in
+    ``Clip.missing``.
+    """
+    clips = [_clip(episode, why) for episode, why, _ in chosen]
+    jobs: list[filming.Job] = []
+    positions: list[int] = []
+    for position, ((episode, _, stem), clip) in enumerate(zip(chosen, clips, strict=True)):
+        try:
+            target = folder.reserve(stem)
+            diverged = folder.reserve(f"{stem}-diverged")
+        except OSError as exc:
+            clip.missing = f"cannot write to the output folder {folder.path}: {_oserror(exc)}"
+            continue
+        jobs.append(filming.Job(episode, target, diverged))
+        positions.append(position)
+    for position, result in zip(positions, filming.film(jobs, isolate=isolate), strict=True):
+        clip = clips[position]
+        clip.path, clip.missing = result.path, result.missing
+        clip.diverged_at, clip.divergence = result.diverged_at, result.divergence
+        clip.notes.extend(result.notes)
+    return clips
 
 
 def _oserror(exc: OSError) -> str:
@@ -179,6 +195,7 @@ def _live_clip(live: LiveVideo, why: str) -> Clip:
         episode_index=live.episode_index,
         crashed=episode is not None and episode.error is not None,
         cut_short=live.cut_short,
+        notes=list(live.notes),
     )
 
 
@@ -196,9 +213,18 @@ def _live_videos(record: TestRecord) -> list[LiveVideo]:
 
 
 def produce(
-    record: TestRecord, mode: VideoMode, max_videos: int, *, test_failed: bool
+    record: TestRecord,
+    mode: VideoMode,
+    max_videos: int,
+    *,
+    test_failed: bool,
+    isolate: bool = True,
 ) -> Videos | None:
-    """Film what this test should show, or clean up; None when the test keeps no videos."""
+    """Film what this test should show, or clean up; None when the test keeps no videos.
+
+    A passing test under ``video="on"`` that films live (``video_trigger``) keeps the videos
+    it asked for and gets no replays on top. ``isolate=False`` films in this process.
+    """
     folder = record.video_folder
     live_videos = _live_videos(record)
     if mode is VideoMode.OFF or folder is None:
@@ -208,26 +234,40 @@ def produce(
             folder.discard()  # live videos of a passing test, and files of an earlier failure
         return None
     episodes = record.episodes
-    chosen, left_out = choose(episodes, record.flagged, max_videos)
+    chosen: list[tuple[Episode, str]] = []
+    left_out: list[tuple[Episode, str]] = []
+    if not (record.live_captures and not test_failed):  # else: it films what it asked for
+        chosen, left_out = choose(episodes, record.flagged, max_videos)
     live_by_episode = {id(live.episode): live for live in live_videos if live.episode is not None}
     positions = {id(episode): position for position, episode in enumerate(episodes, start=1)}
     seed_counts = Counter(episode.seed for episode in episodes)
     used: set[int] = set()
-    clips: list[Clip] = []
+    clips: list[Clip | None] = []
+    replays: list[tuple[Episode, str, str]] = []
     for episode, why in chosen:
         live = live_by_episode.get(id(episode))
         if live is not None and live.path is not None:
             used.add(id(live))
             clips.append(_live_clip(live, why))
             continue
-        stem = _stem(episode, positions.get(id(episode), 0), seed_counts)
-        clips.append(film(episode, why, folder, stem))
+        replays.append((episode, why, _stem(episode, positions.get(id(episode), 0), seed_counts)))
+        clips.append(None)
+    start = time.perf_counter()
+    filmed = iter(film(replays, folder, isolate=isolate) if replays else [])
+    seconds = time.perf_counter() - start if replays else 0.0
     others = [
         _live_clip(live, f"video_trigger: episode {live.episode_index}")
         for live in live_videos
         if id(live) not in used
     ]
-    return Videos(folder, clips, others, left_out)
+    return Videos(
+        folder,
+        [clip if clip is not None else next(filmed) for clip in clips],
+        others,
+        left_out,
+        limit=max_videos,
+        seconds=seconds,
+    )
 
 
 # -- what the reports show -----------------------------------------------------------------------
@@ -243,7 +283,11 @@ def _returns_text(clip: Clip) -> str:
 def _clip_lines(clip: Clip, base_dir: Path) -> list[str]:
     head = f"  {clip.title()}: {_returns_text(clip)}, {clip.why}"
     if clip.path is None:
-        return [f"{head}", f"    video missing: {clip.missing or 'no frames were filmed'}"]
+        return [
+            head,
+            f"    video missing: {clip.missing or 'no frames were filmed'}",
+            *(f"    {note}" for note in clip.notes),
+        ]
     notes = []
     if clip.crashed:
         notes.append("video up to the crash")
@@ -260,21 +304,45 @@ def _clip_lines(clip: Clip, base_dir: Path) -> list[str]:
             f"    replay diverged at step {clip.diverged_at}: {clip.divergence} "
             "(the env is not deterministic given seed and actions; the video shows the replay)"
         )
+    lines.extend(f"    {note}" for note in clip.notes)
     return lines
+
+
+#: Episodes named per reason in the "not filmed" line before the rest is only counted.
+NAMED_LEFT_OUT = 8
+
+
+def _left_out_text(videos: Videos) -> str:
+    """One line: how many raised or flagged episodes were not filmed, grouped by reason."""
+    groups: dict[str, list[str]] = {}
+    for episode, why in videos.left_out:
+        # A check's reason is "<what>: <numbers of this episode>"; group by the what.
+        reason = "raised" if episode.error is not None else why.split(": ", 1)[0]
+        title = f"{episode.seed}" if episode.seed is not None else "unseeded"
+        groups.setdefault(reason, []).append(title)
+    parts = []
+    for reason, titles in groups.items():
+        shown = ", ".join(titles[:NAMED_LEFT_OUT])
+        if len(titles) > NAMED_LEFT_OUT:
+            shown += f" and {len(titles) - NAMED_LEFT_OUT} more"
+        parts.append(f"seed{'s' * (len(titles) != 1)} {shown} ({reason})")
+    count = len(videos.left_out)
+    return (
+        f"  {count} more episode{'s' * (count != 1)} not filmed (--gymrec-max-videos is "
+        f"{videos.limit}): {'; '.join(parts)}"
+    )
 
 
 def section_text(videos: Videos, base_dir: Path) -> str:
     """The video part of the ``gymrec`` terminal section."""
     lines: list[str] = []
     if videos.chosen:
-        lines.append(f"videos ({display_path(videos.folder.path, base_dir)}):")
+        took = f", filmed in {videos.seconds:.1f} s" if videos.seconds else ""
+        lines.append(f"videos ({display_path(videos.folder.path, base_dir)}{took}):")
         for clip in videos.chosen:
             lines.extend(_clip_lines(clip, base_dir))
     if videos.left_out:
-        lines.append(
-            f"  {videos.left_out} more episode{'s' * (videos.left_out != 1)} that raised or "
-            "were flagged not filmed (raise --gymrec-max-videos)"
-        )
+        lines.append(_left_out_text(videos))
     if videos.live:
         lines.append("filmed live (video_trigger):")
         for clip in videos.live:
@@ -346,6 +414,7 @@ def attach(
         data = getattr(report, "gymrec", None)
         if isinstance(data, dict):
             data[REPORT_KEY] = [clip.to_dict(base_dir) for clip in videos.clips]
+            data[SECONDS_KEY] = round(videos.seconds, 3)
         user_properties.extend(junit_properties(videos, base_dir))
         if html:
             report.extras = [*getattr(report, "extras", []), *html_extras(videos, max_videos)]

@@ -18,9 +18,11 @@ import copy
 import dataclasses
 import math
 import os
+import select
 import subprocess
 import sys
 import tempfile
+import time
 import warnings
 from collections.abc import Callable
 from fractions import Fraction
@@ -30,7 +32,8 @@ from typing import IO, Any
 import gymnasium as gym
 import numpy as np
 
-from .errors import GymrecUsageError
+from .artifacts import new_file
+from .errors import GymrecUsageError, GymrecVideoWarning
 from .record import Episode
 
 #: Frames per second when an env's metadata has no usable ``render_fps``.
@@ -63,8 +66,18 @@ ENCODER_ARGS = (
     "-f",
     "mp4",
 )
-#: Seconds ffmpeg may take to finish a file after the last frame before it counts as hung.
-FINISH_TIMEOUT = 120.0
+#: Seconds ffmpeg may go without taking a frame, or take to finish the file after the last
+#: frame, before it counts as hung; the environment variable overrides it.
+FFMPEG_TIMEOUT = 60.0
+FFMPEG_TIMEOUT_VARIABLE = "GYMREC_FFMPEG_TIMEOUT"
+#: Frame rates a video may have; an env's ``render_fps`` outside is clamped (with a note).
+MIN_FPS = 1.0
+MAX_FPS = 240.0
+#: Shortest clip worth watching: clips shorter than :data:`SHORT_CLIP` of it play slower
+#: (replays, whose length is known in advance) or hold their last frame (live videos) until
+#: they last this long, and say so. (A 0.9 s clip is left alone: "about a second" is enough.)
+MIN_SECONDS = 1.0
+SHORT_CLIP = 0.75
 #: How far a replayed reward may be from the recorded one and still count as the same.
 REWARD_REL_TOLERANCE = 1e-9
 REWARD_ABS_TOLERANCE = 1e-12
@@ -93,15 +106,57 @@ def ffmpeg_executable() -> str:
         raise VideoFault(f"no ffmpeg found: {exc}") from None
 
 
-def fps_of(env: Any) -> float:
-    """``metadata["render_fps"]`` when it is a positive number, else 30 (as Gymnasium does)."""
-    metadata = getattr(env, "metadata", None) or {}
-    value = metadata.get("render_fps") if isinstance(metadata, dict) else None
+def ffmpeg_timeout() -> float:
+    """Seconds of :data:`FFMPEG_TIMEOUT`, or of ``GYMREC_FFMPEG_TIMEOUT`` when set."""
+    text = os.environ.get(FFMPEG_TIMEOUT_VARIABLE, "").strip()
+    if not text:
+        return FFMPEG_TIMEOUT
     try:
-        fps = float(value) if value is not None else DEFAULT_FPS
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise VideoFault(
+            f"{FFMPEG_TIMEOUT_VARIABLE}={text!r} is not a positive number of seconds; unset it "
+            f"for the default of {FFMPEG_TIMEOUT:.0f} s"
+        )
+    return value
+
+
+def render_fps(env: Any) -> tuple[float, str | None]:
+    """The frame rate to film ``env`` at, and a note when its ``render_fps`` could not be used.
+
+    ``metadata["render_fps"]`` when it is a number in [1, 240]; a positive number outside that
+    range is clamped (ffmpeg refuses rates near 0 or in the billions); anything else (0, NaN,
+    a string) and a missing value give 30, as Gymnasium does.
+    """
+    metadata = getattr(env, "metadata", None)
+    value = metadata.get("render_fps") if isinstance(metadata, dict) else None
+    if value is None:
+        return DEFAULT_FPS, None
+    try:
+        fps = float(value)
+    except OverflowError:  # an int beyond float's range
+        fps = math.inf if value > 0 else -math.inf
     except (TypeError, ValueError):
-        return DEFAULT_FPS
-    return fps if math.isfinite(fps) and fps > 0 else DEFAULT_FPS
+        fps = math.nan
+    if isinstance(value, bool) or math.isnan(fps) or fps <= 0:
+        return DEFAULT_FPS, (
+            f"render_fps={value!r} in the env's metadata is not a positive number; filmed at "
+            f"{DEFAULT_FPS:g} fps"
+        )
+    if not MIN_FPS <= fps <= MAX_FPS:
+        clamped = min(max(fps, MIN_FPS), MAX_FPS)
+        return clamped, (
+            f"render_fps={value!r} in the env's metadata is outside {MIN_FPS:g}-{MAX_FPS:g}; "
+            f"filmed at {clamped:g} fps"
+        )
+    return fps, None
+
+
+def fps_of(env: Any) -> float:
+    """The frame rate :func:`render_fps` chooses for ``env`` (without the note)."""
+    return render_fps(env)[0]
 
 
 def rgb_frame(frame: object, index: int) -> np.ndarray[Any, np.dtype[np.uint8]]:
@@ -137,6 +192,8 @@ def rgb_frame(frame: object, index: int) -> np.ndarray[Any, np.dtype[np.uint8]]:
     return np.ascontiguousarray(frame)
 
 
+#: Whether a write to ffmpeg can wait for its pipe with a timeout (select() on pipes: POSIX).
+_CAN_WAIT_FOR_PIPES = os.name == "posix"
 #: fcntl command to resize a pipe (Linux; not named in Python's fcntl module before 3.10).
 _F_SETPIPE_SZ = 1031
 
@@ -158,22 +215,49 @@ class StreamingEncoder:
 
     ffmpeg starts with the first frame (which fixes the size). :meth:`finish` checks ffmpeg's
     exit status and moves the finished file to its name; :meth:`abort` deletes everything.
+    An ffmpeg that stops taking frames, or does not finish, for :func:`ffmpeg_timeout` seconds
+    is killed and the video reported missing: a hung encoder never hangs the test run.
+
+    ``min_seconds``: a clip shorter than this plays slower when ``expected_frames`` is known
+    when the first frame arrives (replays), else its last frame is held; :attr:`notes` says
+    which. 0 films every frame as it comes. ``on_frame`` is called before each frame (a
+    filming child tells its parent it is still rendering).
     """
 
-    def __init__(self, scratch: Path, fps: float) -> None:
+    def __init__(
+        self,
+        scratch: Path,
+        fps: float,
+        *,
+        min_seconds: float = 0.0,
+        expected_frames: int | None = None,
+        on_frame: Callable[[], None] | None = None,
+    ) -> None:
         self.scratch = scratch
+        #: The frame rate of the file (``fps`` lowered for a short replay).
         self.fps = fps
         self.frames = 0
         #: (height, width) of the frames as rendered (before padding to even numbers).
         self.shape: tuple[int, int] | None = None
+        #: What a viewer should know about how the clip plays (slowed, last frame held).
+        self.notes: list[str] = []
+        self._min_seconds = min_seconds
+        self._short_clip = SHORT_CLIP * min_seconds
+        self._expected_frames = expected_frames
+        self._on_frame = on_frame
+        self._last: np.ndarray[Any, np.dtype[np.uint8]] | None = None
         self._process: subprocess.Popen[bytes] | None = None
+        self._stdin: int | None = None
         self._stderr: IO[bytes] | None = None
+        self._timeout = FFMPEG_TIMEOUT
         self._closed = False
 
     def add(self, frame: object) -> None:
         """Validate one rendered frame and send it to ffmpeg. Raises :class:`VideoFault`."""
         if self._closed:
             raise VideoFault("internal error: frame added to a finished video")
+        if self._on_frame is not None:
+            self._on_frame()
         image = rgb_frame(frame, self.frames)
         shape = (int(image.shape[0]), int(image.shape[1]))
         if self._process is None:
@@ -184,13 +268,8 @@ class StreamingEncoder:
                 f"frame {self.frames} is {shape[1]}x{shape[0]} pixels but the first frame was "
                 f"{self.shape[1]}x{self.shape[0]}; an episode's frames must keep one size"
             )
-        assert self._process is not None
-        assert self._process.stdin is not None
-        try:
-            self._process.stdin.write(image.data)
-        except OSError as exc:  # BrokenPipeError: ffmpeg stopped reading
-            message = self._failure(f"ffmpeg stopped at frame {self.frames} ({exc})")
-            raise VideoFault(message) from None
+        self._send(image)
+        self._last = image
         self.frames += 1
 
     def finish(self, destination: Path) -> Path:
@@ -198,19 +277,19 @@ class StreamingEncoder:
         if self._process is None:
             self._closed = True
             raise VideoFault("no frames were rendered")
+        self._hold_last_frame()
         process = self._process
-        assert process.stdin is not None
-        with contextlib.suppress(OSError):  # the exit status below says what went wrong
-            process.stdin.close()
+        self._close_stdin()
         self._closed = True
         try:
-            status = process.wait(timeout=FINISH_TIMEOUT)
+            status = process.wait(timeout=self._timeout)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
             self._cleanup()
             raise VideoFault(
-                f"ffmpeg did not finish within {FINISH_TIMEOUT:.0f} s of the last frame"
+                f"ffmpeg did not finish within {self._timeout:g} s of the last frame (killed; "
+                f"{FFMPEG_TIMEOUT_VARIABLE} sets the limit)"
             ) from None
         if status != 0:
             message = self._failure(f"ffmpeg exited with status {status}")
@@ -229,6 +308,7 @@ class StreamingEncoder:
     def abort(self) -> None:
         """Stop ffmpeg and delete the unfinished file (safe to call more than once)."""
         self._closed = True
+        self._close_stdin()
         if self._process is not None and self._process.poll() is None:
             self._process.kill()
             self._process.wait()
@@ -237,6 +317,8 @@ class StreamingEncoder:
     def _start(self, shape: tuple[int, int]) -> None:
         height, width = shape
         self.shape = shape
+        self._timeout = ffmpeg_timeout()
+        self._slow_down_short_clip()
         rate = str(Fraction(self.fps).limit_denominator(1001))
         command = [
             ffmpeg_executable(),
@@ -258,9 +340,9 @@ class StreamingEncoder:
             *ENCODER_ARGS,
             str(self.scratch),
         ]
-        # stderr goes to a file, not a pipe: a pipe nobody reads can fill up and stall ffmpeg.
-        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed in finish/abort)
         try:
+            # stderr goes to a file, not a pipe: a pipe nobody reads can fill up and stall ffmpeg.
+            self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed in finish/abort)
             self._process = subprocess.Popen(
                 command,
                 stdin=subprocess.PIPE,
@@ -270,13 +352,73 @@ class StreamingEncoder:
         except OSError as exc:
             self._close_stderr()
             raise VideoFault(f"cannot start ffmpeg ({command[0]}): {_describe(exc)}") from None
+        assert self._process.stdin is not None
+        # Frames go to the pipe's descriptor directly: the file object's buffer would only
+        # copy them, and a non-blocking descriptor lets a write give up on a stalled ffmpeg.
+        self._stdin = self._process.stdin.fileno()
+        if _CAN_WAIT_FOR_PIPES:
+            os.set_blocking(self._stdin, False)
         _widen_pipe(self._process, frame_bytes=height * width * 3)
+
+    def _slow_down_short_clip(self) -> None:
+        expected = self._expected_frames
+        if expected is None or expected <= 0 or expected / self.fps >= self._short_clip:
+            return
+        slowed = max(expected / self._min_seconds, MIN_FPS)
+        self.notes.append(
+            f"played at {slowed:g} fps instead of {self.fps:g} so the {expected}-frame clip "
+            f"lasts {expected / slowed:g} s"
+        )
+        self.fps = slowed
+
+    def _hold_last_frame(self) -> None:
+        """Repeat the last frame until the clip lasts ``min_seconds`` (live videos, replays
+        that ended early)."""
+        needed = math.ceil(self._min_seconds * self.fps - 1e-9)
+        if self._last is None or self.frames >= self._short_clip * self.fps:
+            return
+        held = needed - self.frames
+        for _ in range(held):
+            self._send(self._last)
+        self.notes.append(
+            f"last frame held for {held / self.fps:.2g} s so the clip lasts "
+            f"{needed / self.fps:.2g} s"
+        )
+
+    def _send(self, image: np.ndarray[Any, np.dtype[np.uint8]]) -> None:
+        """Write one frame to ffmpeg, giving up when it takes nothing for the timeout."""
+        assert self._process is not None
+        if self._stdin is None:
+            raise VideoFault("internal error: frame sent after ffmpeg's input was closed")
+        data = image.data.cast("B")
+        waited_since: float | None = None
+        try:
+            while data:
+                try:
+                    written = os.write(self._stdin, data)
+                except BlockingIOError:
+                    written = 0
+                if written:
+                    data = data[written:]
+                    waited_since = None
+                    continue
+                now = time.monotonic()
+                if waited_since is None:
+                    waited_since = now
+                elif now - waited_since >= self._timeout:
+                    self._process.kill()
+                    raise VideoFault(
+                        f"ffmpeg took no data for {self._timeout:g} s at frame {self.frames} "
+                        f"(killed; {FFMPEG_TIMEOUT_VARIABLE} sets the limit)"
+                    )
+                select.select([], [self._stdin], [], self._timeout - (now - waited_since))
+        except OSError as exc:  # BrokenPipeError: ffmpeg stopped reading
+            message = self._failure(f"ffmpeg stopped at frame {self.frames} ({exc})")
+            raise VideoFault(message) from None
 
     def _failure(self, headline: str) -> str:
         if self._process is not None and self._process.poll() is None:
-            with contextlib.suppress(OSError):
-                if self._process.stdin is not None:
-                    self._process.stdin.close()
+            self._close_stdin()
             try:
                 self._process.wait(timeout=10)
             except subprocess.TimeoutExpired:
@@ -288,6 +430,12 @@ class StreamingEncoder:
             lines = self._stderr.read().decode("utf-8", "replace").strip().splitlines()
             detail = "; ".join(line.strip() for line in lines[-3:] if line.strip())
         return f"{headline}: {detail}" if detail else headline
+
+    def _close_stdin(self) -> None:
+        if self._process is not None and self._process.stdin is not None:
+            with contextlib.suppress(OSError):  # the exit status says what went wrong
+                self._process.stdin.close()
+        self._stdin = None
 
     def _close_stderr(self) -> None:
         if self._stderr is not None:
@@ -375,9 +523,11 @@ def _render(env: gym.Env[Any, Any], index: int) -> Any:
         raise VideoFault(f"render() raised {_describe(exc)} {where}") from None
 
 
-def replay(
-    episode: Episode, open_encoder: Callable[[float], StreamingEncoder]
-) -> tuple[StreamingEncoder, Replay]:
+#: Opens the encoder of a replay, given the frame rate and the number of frames expected.
+OpenEncoder = Callable[[float, int], StreamingEncoder]
+
+
+def replay(episode: Episode, open_encoder: OpenEncoder) -> tuple[StreamingEncoder, Replay]:
     """Re-run ``episode``'s actions on a rebuilt env, sending every frame to an encoder.
 
     The reset frame and one frame per step are rendered, as Gymnasium's ``RecordVideo`` does.
@@ -394,13 +544,14 @@ def replay(
         return _replay(episode, open_encoder)
 
 
-def _replay(
-    episode: Episode, open_encoder: Callable[[float], StreamingEncoder]
-) -> tuple[StreamingEncoder, Replay]:
+def _replay(episode: Episode, open_encoder: OpenEncoder) -> tuple[StreamingEncoder, Replay]:
     env = rebuild_for_frames(episode)
     encoder: StreamingEncoder | None = None
     try:
-        encoder = open_encoder(fps_of(env))
+        fps, note = render_fps(env)
+        encoder = open_encoder(fps, len(episode.actions) + 1)
+        if note is not None:
+            encoder.notes.append(note)
         try:
             _reset_like(env, episode)
         except Exception as exc:
@@ -487,13 +638,16 @@ class LiveVideo:
     episode: Episode | None = None
     #: True when the env was reset or closed before the episode ended.
     cut_short: bool = False
+    #: How the clip plays, when that is not obvious (the frame rate clamped, last frame held).
+    notes: list[str] = dataclasses.field(default_factory=list)
 
 
 class LiveCapture(gym.Wrapper[Any, Any, Any, Any]):
     """Films the episodes ``trigger(episode_index)`` picks while they run, frame by frame.
 
-    Faults (an env that gives no frames, a failing ffmpeg, an unwritable folder) never reach
-    the training loop: the video is reported missing with the reason, and stepping goes on.
+    Faults (an env that gives no frames, a failing ffmpeg, an unwritable folder, a disk that
+    fills up) never reach the training loop: the video is reported missing with the reason, a
+    :class:`GymrecVideoWarning` says so at once, and stepping goes on.
     """
 
     def __init__(
@@ -503,6 +657,7 @@ class LiveCapture(gym.Wrapper[Any, Any, Any, Any]):
         trigger: Callable[[int], bool],
         reserve: Callable[[str], Path],
         label: str,
+        min_seconds: float = MIN_SECONDS,
     ) -> None:
         super().__init__(env)
         if env.render_mode != "rgb_array":
@@ -514,6 +669,7 @@ class LiveCapture(gym.Wrapper[Any, Any, Any, Any]):
         self._trigger = trigger
         self._reserve = reserve
         self._label = label
+        self._min_seconds = min_seconds
         self.episode_index = -1
         self.videos: list[LiveVideo] = []
         self._encoder: StreamingEncoder | None = None
@@ -567,8 +723,12 @@ class LiveCapture(gym.Wrapper[Any, Any, Any, Any]):
         try:
             video.path = encoder.finish(destination)
             video.frames = encoder.frames
+            video.notes.extend(encoder.notes)
         except VideoFault as fault:
-            video.missing = str(fault)
+            self._missing(video, str(fault))
+        except Exception as exc:  # a bug of ours must not end the user's loop
+            encoder.abort()
+            self._missing(video, f"internal error in pytest-gymrec: {_describe(exc)}")
 
     def _start(self) -> None:
         video = LiveVideo(self.episode_index, self._label)
@@ -576,14 +736,15 @@ class LiveCapture(gym.Wrapper[Any, Any, Any, Any]):
         self._current = video
         try:
             destination = self._reserve(f"episode-{self.episode_index}")
-            self._destination = destination
-            self._encoder = StreamingEncoder(
-                destination.with_name(f".{destination.stem}.{os.getpid()}.partial.mp4"),
-                fps_of(self.env),
-            )
+            scratch = new_file(destination.parent, f".{destination.stem}.", ".partial.mp4")
         except OSError as exc:
-            video.missing = f"cannot write to the output folder: {_describe(exc)}"
+            self._missing(video, f"cannot write to the output folder: {_describe(exc)}")
             return
+        self._destination = destination
+        fps, note = render_fps(self.env)
+        if note is not None:
+            video.notes.append(note)
+        self._encoder = StreamingEncoder(scratch, fps, min_seconds=self._min_seconds)
         self._film()
 
     def _film(self) -> None:
@@ -592,7 +753,18 @@ class LiveCapture(gym.Wrapper[Any, Any, Any, Any]):
         assert self._current is not None
         try:
             encoder.add(_render(self.env, encoder.frames))
-        except VideoFault as fault:
+        except Exception as exc:  # VideoFault, or a bug of ours: never the user's loop's end
             encoder.abort()
             self._encoder = None
-            self._current.missing = str(fault)
+            reason = str(exc) if isinstance(exc, VideoFault) else _describe(exc)
+            self._missing(self._current, reason)
+
+    def _missing(self, video: LiveVideo, reason: str) -> None:
+        video.missing = reason
+        message = (
+            f"gymrec: no video of episode {video.episode_index} of {self._label}: {reason}; "
+            "the episode and its statistics are recorded as usual"
+        )
+        # Under -W error a warning raises; the loop must go on regardless.
+        with contextlib.suppress(GymrecVideoWarning):
+            warnings.warn(message, GymrecVideoWarning, stacklevel=2)
