@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from pytest_gymrec import settings
@@ -197,7 +199,85 @@ def test_text_and_values_convert_alike() -> None:
         "video": ("on", True),
         "max_videos": ("2", 2),
         "update_baselines": ("true", True),
+        "num_envs": ("4", 4),
+        "vectorization_mode": (" Async ", settings.VectorizationMode.ASYNC),
     }
     for name, (text, value) in pairs.items():
         convert = settings.SETTINGS[name].coerce
         assert convert(text) == convert(value), name
+
+
+def test_num_envs_and_vectorization_mode_defaults_run_one_env() -> None:
+    base = settings.defaults()
+    assert base.num_envs == 1
+    assert base.vectorization_mode is settings.VectorizationMode.SYNC
+    assert base.source("num_envs") == "the default"
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        ("0", "0 must be a whole number >= 1 (envs run at once; 1 runs episodes one by one)"),
+        (0, "0 must be a whole number >= 1"),
+        (-2, "-2 must be a whole number >= 1"),
+        (2.5, "2.5 must be a whole number >= 1"),
+        (True, "True must be a whole number >= 1"),
+        ("two", "'two' is not a whole number"),
+    ],
+)
+def test_bad_num_envs_says_what_is_wrong(value: object, says: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(says)):
+        settings.SETTINGS["num_envs"].coerce(value)
+
+
+@pytest.mark.parametrize("value", ["threads", "", None, 2, True])
+def test_bad_vectorization_mode_names_the_choices(value: object) -> None:
+    with pytest.raises(ValueError, match=rf"^{re.escape(repr(value))} must be 'sync' \(envs step"):
+        settings.SETTINGS["vectorization_mode"].coerce(value)
+
+
+def test_parallel_settings_layer_and_name_their_source() -> None:
+    ini = settings.from_text(
+        settings.defaults(),
+        lambda s: f"ini option {s.ini_name} in tox.ini",
+        {"num_envs": "3", "vectorization_mode": "async"},
+    )
+    assert (ini.num_envs, ini.vectorization_mode) == (3, settings.VectorizationMode.ASYNC)
+    cli = settings.from_parsed(ini, {"num_envs": 2}, "{flag}")
+    assert cli.source("num_envs") == "--gymrec-num-envs"
+    assert cli.source("vectorization_mode") == "ini option gymrec_vectorization_mode in tox.ini"
+    marker = cli.layered("@pytest.mark.gymrec on t", {"vectorization_mode": "sync"})
+    assert marker.vectorization_mode is settings.VectorizationMode.SYNC
+    call = marker.layered("gymrec.evaluate()", {"num_envs": 4, "vectorization_mode": None})
+    assert (call.num_envs, call.source("num_envs")) == (4, "gymrec.evaluate()")
+    assert call.vectorization_mode is settings.VectorizationMode.SYNC  # None: not set here
+    with pytest.raises(
+        GymrecUsageError,
+        match=r"^ini option gymrec_num_envs in tox\.ini = '0': 0 must be a whole number >= 1",
+    ):
+        settings.from_text(
+            settings.defaults(), lambda s: f"ini option {s.ini_name} in tox.ini", {"num_envs": "0"}
+        )
+    with pytest.raises(GymrecUsageError, match=r"^gymrec\.evaluate\(\): num_envs=1\.5: 1\.5 must"):
+        marker.layered("gymrec.evaluate()", {"num_envs": 1.5})
+    with pytest.raises(
+        GymrecUsageError, match=r"^marker on t: vectorization_mode='threads': 'threads' must be"
+    ):
+        marker.layered("marker on t", {"vectorization_mode": "threads"})
+    assert "num_envs=None, vectorization_mode=None" in settings.marker_signature()
+
+
+def test_parallel_checks_for_python_values() -> None:
+    """The checks behind ParallelRun's own arguments: Python values only, errors naming the
+    caller (text such as "2" belongs to an ini line, not to a call)."""
+    import numpy as np
+
+    assert settings.check_num_envs(np.int64(3), "f()") == 3
+    assert settings.check_vectorization_mode(settings.VectorizationMode.ASYNC, "f()") == "async"
+    assert settings.check_vectorization_mode("sync", "f()") == "sync"
+    with pytest.raises(GymrecUsageError, match=r"^f\(\): num_envs='2' must be a whole number"):
+        settings.check_num_envs("2", "f()")
+    with pytest.raises(GymrecUsageError, match=r"^f\(\): num_envs=0 must be at least 1"):
+        settings.check_num_envs(0, "f()")
+    with pytest.raises(GymrecUsageError, match=r"^f\(\): vectorization_mode='fork' must be"):
+        settings.check_vectorization_mode("fork", "f()")

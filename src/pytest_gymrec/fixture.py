@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import concurrent.futures
+import itertools
 import warnings
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -15,8 +17,14 @@ from .settings import Blind, Inconclusive, Settings
 
 if TYPE_CHECKING:
     from .episodes import EnvSource, EpisodeRecorder, Policy
+    from .parallel import VectorEpisodeRecorder, VectorSource
     from .verdict import Verdict
     from .video import LiveCapture
+
+
+#: Seeds per executor chunk in a sequential test: each worker runs at most two chunks past the
+#: episode where the verdict is decided (the report counts them as run, not used).
+SEQUENTIAL_CHUNK_SIZE = 4
 
 
 class Gymrec:
@@ -65,28 +73,50 @@ class Gymrec:
         seeds: Iterable[int] | int | str | None = None,
         max_steps: int | None = None,
         bounds: tuple[float, float] | None = None,
+        num_envs: int | None = None,
+        vectorization_mode: str | None = None,
+        batched: bool = False,
+        executor: concurrent.futures.Executor | None = None,
         **make_kwargs: Any,
     ) -> EvalResult:
         """Run one episode per seed and return the episodes as an :class:`EvalResult`.
 
         Each episode calls ``reset(seed=s)`` and seeds the action space with ``s``, so an
         evaluation is reproducible. ``env`` is an env id, an ``EnvSpec``, a zero-argument
-        factory or a ``gymnasium.Env``; ``make_kwargs`` go to ``gym.make``.
-        """
-        from .episodes import as_policy, resolve_env
+        factory, a ``gymnasium.Env`` or a Sync/Async vector env built with autoreset DISABLED;
+        ``make_kwargs`` go to ``gym.make``.
 
+        ``num_envs=N`` runs N envs at once (``vectorization_mode`` "sync" or "async", as in
+        ``gym.make_vec``); ``batched=True`` calls the policy once a step with the stacked
+        observations of every running env (one action per row back, as SB3's ``predict``);
+        ``executor=`` (any ``concurrent.futures.Executor``, e.g. a Dask client's
+        ``get_executor()``) runs chunks of seeds in its workers, keeping ``num_envs`` of them
+        busy. Whatever runs them, the episodes are those of one env, seed by seed, in seed order.
+        """
+        from .episodes import as_policy
+
+        caller = "gymrec.evaluate()"
         call = self._settings.layered(
-            "gymrec.evaluate()", {"seeds": seeds, "max_steps": max_steps, "bounds": bounds}
+            caller,
+            {
+                "seeds": seeds,
+                "max_steps": max_steps,
+                "bounds": bounds,
+                "num_envs": num_envs,
+                "vectorization_mode": vectorization_mode,
+            },
         )
-        source = resolve_env(env, "gymrec.evaluate()", make_kwargs)
-        act = as_policy(policy, "gymrec.evaluate()")
+        source = self._source(env, caller, make_kwargs)
+        act = as_policy(policy, caller)
         episodes: list[Episode] = []
 
         def keep(episode: Episode) -> None:
             episodes.append(episode)
             self._record.add_episode(episode)
 
-        spec = self._run(source, act, call.seeds, call.max_steps, keep)
+        spec, _ = self._episodes(
+            source, act, call.seeds, call, caller, keep, batched=batched, executor=executor
+        )
         return EvalResult(
             episodes, env_label=source.label, context=self._context(call), env_spec=spec
         )
@@ -135,6 +165,36 @@ class Gymrec:
             )
         return self._track(source.instance, source.label, source.factory, video_trigger)
 
+    def make_vec(
+        self, env_id: Any, num_envs: int | None = None, **kwargs: Any
+    ) -> VectorEpisodeRecorder:
+        """``gym.make_vec`` plus per-episode statistics, for hand-written vector loops; closed at
+        teardown.
+
+        The vector env has ``return_queue``, ``length_queue``, ``time_queue`` and sets
+        ``info["episode"]`` as Gymnasium's vector ``RecordEpisodeStatistics`` does, but right
+        under every autoreset mode and masked resets; every finished episode also lands in
+        :attr:`result`, with its seed when ``reset(seed=...)`` started it (an autoreset starts
+        one without a seed: it cannot be replayed for a video). ``num_envs`` and
+        ``vectorization_mode`` default to the gymrec settings; ``vector_kwargs`` and
+        ``wrappers`` go to ``gym.make_vec``, other keyword arguments to the env.
+        """
+        from . import parallel
+
+        caller = "gymrec.make_vec()"
+        if num_envs is None:
+            num_envs = self._settings.num_envs
+        kwargs.setdefault("vectorization_mode", self._settings.vectorization_mode.value)
+
+        def keep(episode: Episode) -> None:
+            self.result.episodes.append(episode)
+            self._record.add_episode(episode)
+
+        env = parallel.make_vec(env_id, num_envs, keep=keep, caller=caller, **kwargs)
+        self._note_spec(parallel.spec_data(env.sub_env_spec))
+        self._envs.append(env)
+        return env
+
     def close(self) -> None:
         """Close every env this fixture made or wrapped (teardown calls it); an env whose
         close() raises is reported as a warning, and the others are still closed."""
@@ -158,6 +218,10 @@ class Gymrec:
         seeds: Iterable[int] | int | str | None = None,
         mode: str = "no-regression",
         max_steps: int | None = None,
+        num_envs: int | None = None,
+        vectorization_mode: str | None = None,
+        batched: bool = False,
+        executor: concurrent.futures.Executor | None = None,
         **make_kwargs: Any,
     ) -> EvalResult:
         """Run episodes until the verdict is clear, at most ``max_episodes`` (sequential).
@@ -169,14 +233,20 @@ class Gymrec:
         Otherwise INCONCLUSIVE: a warning, or a failure under ``--gymrec-inconclusive fail``.
         ``bounds=(lo, hi)`` of a return are required (here or in the marker). Episodes run on
         ``seeds`` in order, then on consecutive seeds after them; without ``seeds``, on
-        consecutive seeds from the first configured seed. Returns the episodes that ran as an
-        :class:`EvalResult`; to check episodes of :meth:`make`/:meth:`wrap` envs, use
+        consecutive seeds from the first configured seed. Returns the episodes the verdict used
+        as an :class:`EvalResult`; to check episodes of :meth:`make`/:meth:`wrap` envs, use
         ``gymrec.result.assert_return(...)``.
+
+        ``num_envs``, ``vectorization_mode``, ``batched`` and ``executor`` run episodes several
+        at a time as in :meth:`evaluate`; the test still reads them one by one in seed order and
+        stops at the same episode with the same verdict. Episodes that finished beyond that
+        point are not used (that would make the stopping point depend on which episodes
+        happened to finish first); their count is reported with the test.
         """
         __tracebackhide__ = True
         from .checks import sequential
         from .checks.pipeline import conclude
-        from .episodes import as_policy, resolve_env
+        from .episodes import as_policy
         from .verdict import Mode, Subject
 
         caller = "gymrec.assert_return()"
@@ -189,6 +259,8 @@ class Gymrec:
                 "beta": beta,
                 "max_episodes": max_episodes,
                 "max_steps": max_steps,
+                "num_envs": num_envs,
+                "vectorization_mode": vectorization_mode,
             },
         )
         plan = sequential.plan(
@@ -209,7 +281,7 @@ class Gymrec:
             seeds_source=call.source("seeds"),
             caller=caller,
         )
-        source = resolve_env(env, caller, make_kwargs)
+        source = self._source(env, caller, make_kwargs)
         act = as_policy(policy, caller)
         test = sequential.SequentialTest(plan, call.source("bounds"), caller)
         episodes: list[Episode] = []
@@ -220,7 +292,20 @@ class Gymrec:
             if episode.error is None:
                 test.add(episode.return_, episode.seed)
 
-        spec = self._run(source, act, test.seeds_to_run(order), call.max_steps, keep)
+        spec, unused = self._episodes(
+            source,
+            act,
+            order,
+            call,
+            caller,
+            keep,
+            batched=batched,
+            executor=executor,
+            # Small chunks: an executor's workers run at most two chunks each past the stop.
+            chunk_size=SEQUENTIAL_CHUNK_SIZE,
+            until=lambda: test.decided,
+        )
+        self._record.unused_episodes += len(unused)
         context = self._context(call)
         decision = test.decide(
             Subject(label=source.label, seeds=tuple(test.seeds), reproduce=self._reproduce),
@@ -284,6 +369,68 @@ class Gymrec:
 
     # -- internals -----------------------------------------------------------------------------
 
+    def _source(
+        self, env: Any, caller: str, make_kwargs: dict[str, Any]
+    ) -> EnvSource | VectorSource:
+        """Where the episodes run: a vector env the user built, or an env to build."""
+        from .episodes import resolve_env
+        from .parallel import resolve_vector_env
+
+        # Vector envs first: an SB3 VecEnv gets its own error rather than "not an env".
+        vector = resolve_vector_env(env, caller, make_kwargs)
+        return vector if vector is not None else resolve_env(env, caller, make_kwargs)
+
+    def _episodes(
+        self,
+        source: EnvSource | VectorSource,
+        act: Policy,
+        seeds: Iterable[int],
+        call: Settings,
+        caller: str,
+        keep: Callable[[Episode], None],
+        *,
+        batched: bool,
+        executor: concurrent.futures.Executor | None,
+        chunk_size: int | None = None,
+        until: Callable[[], bool] = lambda: False,
+    ) -> tuple[dict[str, Any] | None, list[Episode]]:
+        """Episodes on ``seeds``, each handed to ``keep`` in seed order until ``until()`` holds;
+        the env's spec as plain data, and the episodes that finished beyond the last one handed
+        on (in seed order: several envs at once may run past the stop)."""
+        from .parallel import ParallelRun, VectorSource
+
+        parallel = (
+            isinstance(source, VectorSource) or call.num_envs > 1 or batched or executor is not None
+        )
+        if not parallel:
+            # One env, seed by seed, exactly as before num_envs existed.
+            assert not isinstance(source, VectorSource)
+            planned = itertools.takewhile(lambda _: not until(), seeds)
+            return self._run(source, act, planned, call.max_steps, keep), []
+        num_envs = call.num_envs
+        if isinstance(source, VectorSource) and call.source("num_envs") != caller:
+            # A num_envs from the ini, the command line or a marker is a default; the vector
+            # env the call hands over has its own number of slots. Only the call can clash.
+            num_envs = 1
+        with ParallelRun(
+            source,
+            act,
+            seeds,
+            max_steps=call.max_steps,
+            label=source.label,
+            num_envs=num_envs,
+            vectorization_mode=call.vectorization_mode.value,
+            batched=batched,
+            executor=executor,
+            chunk_size=chunk_size,
+            caller=caller,
+        ) as run:
+            for episode in run:
+                keep(episode)
+                if until():
+                    break
+        return run.env_spec_data(), run.extra
+
     def _run(
         self,
         source: EnvSource,
@@ -330,14 +477,17 @@ class Gymrec:
         recorder = self._recorder(
             env if capture is None else capture, label, rebuild, self._settings.max_steps, keep
         )
+        self._note_spec(env_spec_data(env))
+        self._envs.append(recorder)
+        return recorder
+
+    def _note_spec(self, spec: dict[str, Any] | None) -> None:
+        """Record the spec of an env about to join :attr:`result` (before it is tracked)."""
         # One spec per result: a result that mixes envs has none (baselines then pair by label).
-        spec = env_spec_data(env)
         if not self._envs:
             self.result.env_spec = spec
         elif spec != self.result.env_spec:
             self.result.env_spec = None
-        self._envs.append(recorder)
-        return recorder
 
     def _films_live(self) -> bool:
         from .settings import VideoMode

@@ -53,9 +53,8 @@ from .episodes import (
     run_episodes,
 )
 from .errors import GymrecEnvError, GymrecPolicyError, GymrecUsageError
-from .results import Episode
-
-VECTORIZATION_MODES = ("sync", "async")
+from .record import Episode
+from .settings import check_num_envs, check_vectorization_mode
 
 #: Info key under which a slot reports the exception its env raised (the vector env survives).
 _ERROR_KEY = "gymrec_error"
@@ -65,31 +64,6 @@ _PARK_KEY = "gymrec_park"
 
 # --------------------------------------------------------------------------------------------
 # Arguments
-
-
-def check_num_envs(num_envs: object, source: str) -> int:
-    """``num_envs`` as a positive int, or a usage error naming the value and where it came from."""
-    if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)):
-        raise GymrecUsageError(
-            f"{source}: num_envs={num_envs!r} must be a whole number of envs run at once, "
-            "e.g. num_envs=4 (1 runs episodes one by one)"
-        )
-    if num_envs < 1:
-        raise GymrecUsageError(
-            f"{source}: num_envs={num_envs!r} must be at least 1 (1 runs episodes one by one)"
-        )
-    return int(num_envs)
-
-
-def check_vectorization_mode(mode: object, source: str) -> str:
-    """``"sync"`` or ``"async"``, or a usage error naming the value."""
-    if mode not in VECTORIZATION_MODES:
-        raise GymrecUsageError(
-            f"{source}: vectorization_mode={mode!r} must be 'sync' (slots step one after "
-            "another in this process) or 'async' (one process per slot: pays off for slow "
-            "steps, ~100 us and more)"
-        )
-    return str(mode)
 
 
 def _check_chunk_size(chunk_size: object, source: str) -> int | None:
@@ -1155,7 +1129,8 @@ class VectorEpisodeRecorder(gym.vector.VectorWrapper):
         #: False for vector envs that seed all slots from one generator (no per-slot seed).
         self._slot_seeds = seeds
         self._keep = keep
-        self._label = label
+        #: The env id (named in warnings about this env).
+        self.label = label
         self._rebuild = rebuild
         mode = env.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP)
         self._mode = mode if isinstance(mode, AutoresetMode) else AutoresetMode(mode)
@@ -1248,7 +1223,7 @@ class VectorEpisodeRecorder(gym.vector.VectorWrapper):
             wall_time=round(time.perf_counter() - self._started[slot], 6),
             terminated=terminated,
             truncated=truncated,
-            env_label=self._label,
+            env_label=self.label,
             actions=self._actions[slot],
             rewards=rewards,
             # An autoreset drew its start from the env's generator, which we cannot see here

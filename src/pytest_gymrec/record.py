@@ -81,6 +81,9 @@ class TestRecord:
     live_captures: list[LiveCapture] = dataclasses.field(default_factory=list)
     #: Baseline files this test wrote: {"path": absolute path, "action": created/rewritten/...}.
     baseline_files: list[dict[str, str]] = dataclasses.field(default_factory=list)
+    #: Episodes a sequential test ran in parallel beyond the episode where its verdict was
+    #: decided: reported, not used (using them would let the stop depend on finishing order).
+    unused_episodes: int = 0
 
     def add_episode(self, episode: Episode) -> None:
         self.episodes.append(episode)

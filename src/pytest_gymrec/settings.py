@@ -185,6 +185,64 @@ def coerce_video_mode(value: object) -> VideoMode:
     raise ValueError(f"video mode {value!r} is not one of: {choices}")
 
 
+class VectorizationMode(enum.Enum):
+    """How ``num_envs`` > 1 envs run (``--gymrec-vectorization-mode``), as in ``gym.make_vec``."""
+
+    #: One after another in the test's process: pays off only for batched policies.
+    SYNC = "sync"
+    #: One process per env: pays off for slow steps (~100 us and more).
+    ASYNC = "async"
+
+
+_MODE_CHOICES = (
+    "'sync' (envs step one after another in this process) or 'async' (one process per env: "
+    "pays off for slow steps, ~100 us and more)"
+)
+
+
+def coerce_vectorization_mode(value: object) -> VectorizationMode:
+    if isinstance(value, VectorizationMode):
+        return value
+    if isinstance(value, str):
+        try:
+            return VectorizationMode(value.strip().lower())
+        except ValueError:
+            pass
+    raise ValueError(f"{value!r} must be {_MODE_CHOICES}")
+
+
+def check_vectorization_mode(mode: object, source: str) -> str:
+    """``"sync"`` or ``"async"`` from a Python value, or a usage error naming the value."""
+    try:
+        return coerce_vectorization_mode(mode).value
+    except ValueError:
+        raise GymrecUsageError(
+            f"{source}: vectorization_mode={mode!r} must be {_MODE_CHOICES}"
+        ) from None
+
+
+_NUM_ENVS_HINT = " (envs run at once; 1 runs episodes one by one)"
+
+
+def coerce_num_envs(value: object) -> int:
+    return _whole(value, 1, _NUM_ENVS_HINT)
+
+
+def check_num_envs(num_envs: object, source: str) -> int:
+    """``num_envs`` from a Python value as a positive int, or a usage error naming the value and
+    where it came from (text such as ``"2"`` is refused here: it belongs to an ini line)."""
+    if isinstance(num_envs, bool) or not isinstance(num_envs, numbers.Integral):
+        raise GymrecUsageError(
+            f"{source}: num_envs={num_envs!r} must be a whole number of envs run at once, "
+            "e.g. num_envs=4 (1 runs episodes one by one)"
+        )
+    if num_envs < 1:
+        raise GymrecUsageError(
+            f"{source}: num_envs={num_envs!r} must be at least 1 (1 runs episodes one by one)"
+        )
+    return int(num_envs)
+
+
 #: Default miss rate of a sequential test at the declared drop (power 90%): a missed regression
 #: is tested again on the next CI run (missed k runs in a row with probability at most 0.1**k),
 #: while a flake costs trust at once, hence beta above alpha; and the pass threshold 1/beta = 10
@@ -376,6 +434,22 @@ SETTINGS: dict[str, Setting] = {
             metavar="fail|warn",
         ),
         Setting(
+            "num_envs",
+            coerce_num_envs,
+            1,
+            "envs run at once by gymrec.evaluate() and gymrec.assert_return(), with returns "
+            "identical per seed to one env; pays off for steps of ~100 us and more (default: 1)",
+            metavar="N",
+        ),
+        Setting(
+            "vectorization_mode",
+            coerce_vectorization_mode,
+            VectorizationMode.SYNC,
+            "how num_envs > 1 envs run: 'sync' (one after another in the test's process) or "
+            "'async' (one process per env) (default: sync)",
+            metavar="sync|async",
+        ),
+        Setting(
             "update_baselines",
             coerce_switch,
             False,
@@ -407,6 +481,8 @@ class Settings:
     inconclusive: Inconclusive
     blind: Blind
     update_baselines: bool
+    num_envs: int
+    vectorization_mode: VectorizationMode
     #: Where each value came from: "the default", "--gymrec-alpha", "ini option ...", ...
     sources: Mapping[str, str] = dataclasses.field(repr=False, compare=False)
 
