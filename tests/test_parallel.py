@@ -25,7 +25,8 @@ from parallel_envs import (
     lean_batched,
     noisy,
 )
-from pytest_gymrec import sequential, stats
+from pytest_gymrec.checks import sequential
+from pytest_gymrec.checks.sequential import SequentialTest
 from pytest_gymrec.episodes import (
     EnvSource,
     EpisodeRecorder,
@@ -42,8 +43,8 @@ from pytest_gymrec.parallel import (
     resolve_vector_env,
     run_episodes_parallel,
 )
-from pytest_gymrec.results import Episode
-from pytest_gymrec.sequential import SequentialTest
+from pytest_gymrec.record import Episode
+from pytest_gymrec.verdict import Mode
 from pytest_gymrec.video import StreamingEncoder, replay
 
 DISABLED: dict[str, Any] = {"autoreset_mode": AutoresetMode.DISABLED}
@@ -475,7 +476,7 @@ def sequential_test(at_least: float) -> SequentialTest:
         bounds_source="the call",
         alpha=0.05,
         beta=0.05,
-        mode=stats.Mode.NO_REGRESSION,
+        mode=Mode.NO_REGRESSION,
         caller=caller,
     )
     return SequentialTest(plan, "the call", caller)
