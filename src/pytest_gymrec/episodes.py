@@ -193,7 +193,7 @@ def action_problem(space: gym.Space[Any], action: Any) -> str | None:
     """
     if isinstance(space, gym.spaces.Discrete):
         value = action[()] if isinstance(action, np.ndarray) and action.shape == () else action
-        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        if isinstance(value, np.bool_) or not isinstance(value, (int, np.integer)):
             return f"it is {type(action).__name__}, not an integer"
         first = int(space.start)
         if not first <= int(value) < first + int(space.n):
@@ -375,7 +375,12 @@ class EpisodeRecorder(RecordEpisodeStatistics):
         self._seed: int | None = None
         self._options: dict[str, Any] | None = None
         self._rng_state: dict[str, Any] | None = None
+        #: This episode's actions as objects (Discrete, other spaces, mixed array episodes).
         self._actions: list[Any] = []
+        #: This episode's actions of an array space, one row of ``_dtype`` bytes after another:
+        #: appending to one buffer keeps no object alive per step (``tobytes`` is also the
+        #: cheapest safe copy; policies may reuse one array for every action).
+        self._bytes = bytearray()
         self._rewards: list[Any] = []
         #: step() refuses to run once episode_lengths reaches this: 0 between episodes.
         self._limit = 0
@@ -393,9 +398,9 @@ class EpisodeRecorder(RecordEpisodeStatistics):
         elif isinstance(space, _ARRAY_SPACES):
             self._shape = tuple(space.shape)
             self._bounds = _array_bounds(space)
-        #: dtype of the actions stored as bytes this episode (array spaces; set by the first).
+        #: dtype of the rows in ``_bytes``, set by the episode's first action; None in an episode
+        #: whose actions went to ``_actions`` (an action of another dtype came, see _store_array).
         self._dtype: np.dtype[Any] | None = None
-        #: True when some action of this episode is stored as an object, not as bytes.
         self._mixed = False
 
     def reset(
@@ -412,6 +417,7 @@ class EpisodeRecorder(RecordEpisodeStatistics):
         self._seed = seed
         self._options = copy.deepcopy(options)
         self._actions = []
+        self._bytes = bytearray()
         self._rewards = []
         self._dtype = None
         self._mixed = False
@@ -428,16 +434,16 @@ class EpisodeRecorder(RecordEpisodeStatistics):
             if type(action) in _PLAIN_INTS:
                 self._actions.append(action)
             else:
-                self._actions.append(self._check_now(action, done + 1))
+                self._store_checked(action, done + 1)
         elif self._array:
             if (
                 type(action) is np.ndarray
                 and action.dtype is self._dtype
                 and action.shape == self._shape
             ):
-                self._actions.append(action.tobytes())
+                self._bytes += action.tobytes()
             else:
-                self._actions.append(self._check_now(action, done + 1))
+                self._store_checked(action, done + 1)
         else:
             self._actions.append(_snapshot(action))
         reward: Any  # SupportsFloat by the type; anything in practice, checked here
@@ -478,20 +484,28 @@ class EpisodeRecorder(RecordEpisodeStatistics):
             ),
         )
 
-    def _check_now(self, action: Any, step: int) -> Any:
-        """An action off the fast path: check it now, and return what to store for it."""
+    def _store_checked(self, action: Any, step: int) -> None:
+        """An action off the fast path: check it now, then store it."""
         reason = self._problem_of(action)
         if reason is not None:
             self._fail_now(self._bad_action(step, action, reason))
         if self._discrete:
-            return int(action)  # np.integer subclasses, 0-d integer arrays, bools
-        if type(action) is np.ndarray and action.shape == self._shape:
+            self._actions.append(int(action))  # np.integer subclasses, 0-d arrays, bools
+            return
+        if not self._mixed and type(action) is np.ndarray and action.shape == self._shape:
             if self._dtype is None:
                 self._dtype = action.dtype
             if action.dtype == self._dtype:
-                return action.tobytes()
-        self._mixed = True
-        return _snapshot(action)
+                self._bytes += action.tobytes()
+                return
+        if not self._mixed:
+            # From here on this episode keeps its actions as objects: the rows so far become
+            # arrays, and with _dtype None every later action comes here.
+            self._actions = self._stored_rows()
+            self._bytes = bytearray()
+            self._dtype = None
+            self._mixed = True
+        self._actions.append(_snapshot(action))
 
     def _problem_of(self, action: Any) -> str | None:
         if self._bounds is not None:
@@ -577,28 +591,25 @@ class EpisodeRecorder(RecordEpisodeStatistics):
         return reward
 
     def _action_problem(self) -> _Problem | None:
-        actions = self._actions
-        if not actions:
-            return None
         outside: Any
-        if self._discrete:
+        if self._discrete and self._actions:
             try:
-                values = np.fromiter(actions, np.int64, len(actions))
+                values = np.fromiter(self._actions, np.int64, len(self._actions))
             except OverflowError:  # an int beyond int64: outside any Discrete space
-                return self._first_bad_action(actions)
+                return self._first_bad_action(self._actions)
             outside = (values < self._first) | (values >= self._end)
-        elif self._array and not self._mixed:
-            values = self._array_actions()
+        elif self._array and self._dtype is not None:
             assert self._bounds is not None
             low, high, _ = self._bounds
-            inside = (values >= low) & (values <= high)
-            outside = ~inside.reshape(len(actions), -1).all(axis=1)
+            rows = self._rows()
+            inside = (rows >= low) & (rows <= high)
+            outside = ~inside.reshape(len(rows), -1).all(axis=1)
         else:
-            return self._first_bad_action(self._replay_actions())
+            return self._first_bad_action(self._actions)
         if not outside.any():
             return None
         index = int(np.argmax(outside))
-        return self._first_bad_action(self._replay_actions()[index:], first_step=index + 1)
+        return self._first_bad_action(self._stored_actions()[index:], first_step=index + 1)
 
     def _first_bad_action(self, actions: list[Any], first_step: int = 1) -> _Problem | None:
         for step, action in enumerate(actions, start=first_step):
@@ -607,23 +618,23 @@ class EpisodeRecorder(RecordEpisodeStatistics):
                 return self._bad_action(step, action, reason)
         return None
 
-    def _array_actions(self) -> np.ndarray[Any, Any]:
-        """This episode's actions of an array space (all stored as bytes), one row a step."""
+    def _rows(self) -> np.ndarray[Any, Any]:
+        """The actions in ``_bytes``, one row a step (a view: the buffer stays as it is)."""
         assert self._dtype is not None
-        data = bytearray(b"".join(self._actions))  # writable: a replay hands rows to env.step
-        return np.frombuffer(data, self._dtype).reshape((len(self._actions), *self._shape))
+        return np.frombuffer(self._bytes, self._dtype).reshape((-1, *self._shape))
 
-    def _replay_actions(self) -> list[Any]:
-        """This episode's actions as the policy returned them (what a replay steps with)."""
-        if not self._array or not self._actions:
-            return list(self._actions)
-        if not self._mixed:
-            return list(self._array_actions())
-        dtype, shape = self._dtype, self._shape
-        return [
-            np.frombuffer(bytearray(item), dtype).reshape(shape) if type(item) is bytes else item
-            for item in self._actions
-        ]
+    def _stored_rows(self) -> list[Any]:
+        """The actions in ``_bytes`` as arrays of their own (writable: a replay steps with
+        them, and an env may write into its action)."""
+        if self._dtype is None:
+            return []
+        return list(self._rows().copy())
+
+    def _stored_actions(self) -> list[Any]:
+        """This episode's actions so far, as the policy returned them (what a replay uses)."""
+        if self._array and not self._mixed:
+            return self._stored_rows()
+        return list(self._actions)
 
     def _reward_problem(self) -> _Problem | None:
         total = self.episode_returns
@@ -693,10 +704,11 @@ class EpisodeRecorder(RecordEpisodeStatistics):
             old.actions, old.rewards, old.reset_rng_state = [], [], None
         if keep:
             # A step that raised stored its action but has no reward: the replay stops before.
-            episode.actions = self._replay_actions()[:length]
+            episode.actions = self._stored_actions()[:length]
             episode.rewards = np.asarray(self._rewards, dtype=np.float64).tolist()
             episode.reset_rng_state = self._rng_state
         self._actions = []
+        self._bytes = bytearray()
         self._rewards = []
         self._on_episode(episode)
 
