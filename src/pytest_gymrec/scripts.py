@@ -127,6 +127,17 @@ class RecordedEnv(EpisodeRecorder):
                 )
 
 
+def capped_cubic_video_schedule(episode: int) -> bool:
+    """``RecordVideo``'s default trigger: episodes 0, 1, 8, 27, ..., 729, 1000, 2000, 3000, ...
+
+    The same rule as ``gymnasium.utils.save_video.capped_cubic_video_schedule``, which cannot be
+    imported without moviepy installed.
+    """
+    if episode < 1000:
+        return round(episode ** (1.0 / 3)) ** 3 == episode
+    return episode % 1000 == 0
+
+
 def wrap(
     env: gym.Env[Any, Any],
     *,
@@ -165,8 +176,6 @@ def wrap(
             f"{_CALLER}: video_folder={video_folder!r} must be a path (str or pathlib.Path)"
         )
     if video_trigger is None:
-        from gymnasium.utils.save_video import capped_cubic_video_schedule
-
         video_trigger = capped_cubic_video_schedule
     elif not callable(video_trigger):
         raise GymrecUsageError(
