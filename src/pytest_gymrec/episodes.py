@@ -1,9 +1,13 @@
 """Running policies on Gymnasium envs and recording every episode. Gymnasium, no pytest.
 
 The recorder is a subclass of Gymnasium's ``RecordEpisodeStatistics``, so ``return_queue``,
-``length_queue``, ``time_queue`` and ``info["episode"]`` are Gymnasium's own. On top it keeps
-what a replay needs (seed, RNG state at reset, actions, rewards), which costs two list appends a
-step: no rendering happens while tests run.
+``length_queue``, ``time_queue`` and ``info["episode"]`` are Gymnasium's. On top it keeps what a
+replay needs (seed, RNG state at reset, actions, rewards) and checks every action against the
+action space and every reward for being a finite number, at a cost measured against Gymnasium's
+wrapper in benchmarks/bench_recorder.py: per step, an append for a Discrete action or the bytes
+of an array action, and an append for the reward; the checks run once per episode, vectorised.
+No rendering happens while tests run. ``keep_replay`` bounds which episodes keep their actions
+and rewards once they end, so memory stays flat in long loops (benchmarks/bench_memory.py).
 """
 
 from __future__ import annotations
