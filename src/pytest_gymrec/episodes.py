@@ -490,18 +490,28 @@ class EpisodeRecorder(RecordEpisodeStatistics):
 
     def _store_checked(self, action: Any, step: int) -> None:
         """An action off the fast path: check it now, then store it."""
+        if (
+            self._dtype is None
+            and not self._mixed
+            and type(action) is np.ndarray
+            and action.shape == self._shape
+            and self._bounds is not None
+            and action.dtype.kind in self._bounds[2]
+        ):
+            # The episode's first array action sets the dtype of the rows; its bounds are
+            # checked with the others' when the episode ends.
+            self._dtype = action.dtype
+            self._bytes += action.tobytes()
+            return
         reason = self._problem_of(action)
         if reason is not None:
             self._fail_now(self._bad_action(step, action, reason))
         if self._discrete:
             self._actions.append(int(action))  # np.integer subclasses, 0-d arrays, bools
             return
-        if not self._mixed and type(action) is np.ndarray and action.shape == self._shape:
-            if self._dtype is None:
-                self._dtype = action.dtype
-            if action.dtype == self._dtype:
-                self._bytes += action.tobytes()
-                return
+        if not self._mixed and isinstance(action, np.ndarray) and action.dtype == self._dtype:
+            self._bytes += action.tobytes()  # an equal dtype that is not the same object
+            return
         if not self._mixed:
             # From here on this episode keeps its actions as objects: the rows so far become
             # arrays, and with _dtype None every later action comes here.

@@ -134,7 +134,8 @@ def capped_cubic_video_schedule(episode: int) -> bool:
     imported without moviepy installed.
     """
     if episode < 1000:
-        return round(episode ** (1.0 / 3)) ** 3 == episode
+        root = round(float(episode) ** (1.0 / 3))
+        return root * root * root == episode
     return episode % 1000 == 0
 
 
