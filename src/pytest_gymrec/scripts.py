@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 _CALLER = "pytest_gymrec.wrap()"
 _EXAMPLE = "e.g. video_trigger=lambda episode: episode % 250 == 0"
+_CUBES = frozenset(n**3 for n in range(10))
 
 
 class GymrecVideoWarning(UserWarning):
@@ -134,8 +135,7 @@ def capped_cubic_video_schedule(episode: int) -> bool:
     imported without moviepy installed.
     """
     if episode < 1000:
-        root = round(float(episode) ** (1.0 / 3))
-        return root * root * root == episode
+        return episode in _CUBES
     return episode % 1000 == 0
 
 
