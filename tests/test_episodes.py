@@ -15,6 +15,7 @@ from gymnasium.wrappers import RecordEpisodeStatistics
 from pytest_gymrec.episodes import (
     EpisodeRecorder,
     KeepReplay,
+    action_problem,
     as_policy,
     resolve_env,
     run_episodes,
@@ -319,21 +320,84 @@ def test_an_out_of_range_discrete_action_on_an_env_that_ignores_it_is_found_at_t
         run_episodes(recorder, lambda obs: next(actions), [9], "Ignores")
 
 
+class DictActions(Endless):
+    action_space = gym.spaces.Dict(  # type: ignore[assignment]
+        {"move": gym.spaces.Discrete(3), "speed": gym.spaces.Box(0.0, 1.0, (1,))}
+    )
+
+    def step(self, action: Any) -> Any:
+        return super().step(0)
+
+
+def test_actions_of_dict_spaces_are_checked_part_by_part() -> None:
+    good = {"move": 1, "speed": np.array([0.5])}  # float64 in a float32 Box part: accepted
+    bad = {"move": 1, "speed": np.array([1.5], dtype=np.float32)}
+    actions = iter([good, good, bad, good])
+    recorder = recorder_for(DictActions(), [], max_steps=3)
+    with pytest.raises(
+        GymrecPolicyError,
+        match=r"step 3 .*: \['speed'\]: value\[0\] 1\.5 is outside \[0\.0, 1\.0\]",
+    ):
+        run_episodes(recorder, lambda obs: next(actions), [0], "DictActions")
+
+
+@pytest.mark.parametrize(
+    ("space", "action", "reason"),
+    [
+        (
+            gym.spaces.Tuple((gym.spaces.Discrete(2), gym.spaces.Box(0.0, 1.0, (1,)))),
+            (1, np.array([2.0])),
+            r"^\[1\]: value\[0\] 2\.0 is outside \[0\.0, 1\.0\]$",
+        ),
+        (
+            gym.spaces.Tuple((gym.spaces.Discrete(2),)),
+            (1, 1),
+            r"^it is not a tuple of 1 actions$",
+        ),
+        (
+            gym.spaces.Dict({"a": gym.spaces.Discrete(2)}),
+            {"b": 1},
+            r"^its keys are \['b'\], not \['a'\]$",
+        ),
+        (gym.spaces.MultiDiscrete([3, 4]), np.array([2, 4]), r"^value\[1\] 4 is outside \[0, 3\]$"),
+        (gym.spaces.MultiBinary(2), np.array([0.0, 1.0]), r"^its dtype is float64, not integers$"),
+        (gym.spaces.Discrete(3, start=-1), -2, r"^it is outside -1\.\.1$"),
+        (gym.spaces.Discrete(3), np.bool_(True), r"^it is bool, not an integer$"),
+    ],
+    ids=[
+        "tuple-part",
+        "tuple-length",
+        "dict-keys",
+        "multidiscrete",
+        "multibinary",
+        "start",
+        "npbool",
+    ],
+)
+def test_action_problem_names_the_part_and_the_reason(space: Any, action: Any, reason: str) -> None:
+    found = action_problem(space, action)
+    assert found is not None
+    assert re.search(reason, found), found
+
+
+def test_action_problem_accepts_members() -> None:
+    assert action_problem(gym.spaces.MultiDiscrete([3, 4]), np.array([2, 3])) is None
+    assert action_problem(gym.spaces.Tuple((gym.spaces.Discrete(2),)), [1]) is None
+    assert action_problem(gym.spaces.Box(-1.0, 1.0, (2, 2)), np.zeros((2, 2))) is None
+    assert action_problem(gym.spaces.Discrete(2), True) is None  # a Python bool is an int
+
+
 def test_actions_of_other_spaces_are_checked_with_contains() -> None:
-    class DictActions(Endless):
-        action_space = gym.spaces.Dict(  # type: ignore[assignment]
-            {"move": gym.spaces.Discrete(3), "speed": gym.spaces.Box(0.0, 1.0, (1,))}
-        )
+    class TextActions(Endless):
+        action_space = gym.spaces.Text(max_length=3)  # type: ignore[assignment]
 
         def step(self, action: Any) -> Any:
             return super().step(0)
 
-    good = {"move": 1, "speed": np.array([0.5], dtype=np.float32)}
-    bad = {"move": 4, "speed": np.array([0.5], dtype=np.float32)}
-    actions = iter([good, good, bad, good])
-    recorder = recorder_for(DictActions(), [], max_steps=3)
-    with pytest.raises(GymrecPolicyError, match=r"step 3 .*space\.contains\(action\) is False"):
-        run_episodes(recorder, lambda obs: next(actions), [0], "DictActions")
+    actions = iter(["ab", "abcdef", "a"])
+    recorder = recorder_for(TextActions(), [], max_steps=2)
+    with pytest.raises(GymrecPolicyError, match=r"step 2 .*space\.contains\(action\) is False"):
+        run_episodes(recorder, lambda obs: next(actions), [0], "TextActions")
 
 
 @pytest.mark.parametrize("reward", ["1.0", None, [1.0]], ids=["str", "None", "list"])

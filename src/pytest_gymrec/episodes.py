@@ -19,7 +19,7 @@ import heapq
 import math
 import numbers
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NoReturn
 
 import gymnasium as gym
@@ -191,9 +191,10 @@ def _array_bounds(space: _ArraySpace) -> _Bounds:
 def action_problem(space: gym.Space[Any], action: Any) -> str | None:
     """Why ``action`` is not in ``space``, or None when it is.
 
-    ``space.contains`` decides, with one exception: a Box takes any real dtype whose values lie
-    inside it. ``contains`` refuses ``float64`` actions on a ``float32`` Box, which is what
-    hand-written numpy policies return and what every env casts; the values are what matters.
+    ``space.contains`` decides, with one exception: a Box (also inside a Dict or Tuple) takes any
+    real dtype whose values lie inside it. ``contains`` refuses ``float64`` actions on a
+    ``float32`` Box, which is what hand-written numpy policies return and what every env casts;
+    the values are what matters.
     """
     if isinstance(space, gym.spaces.Discrete):
         value = action[()] if isinstance(action, np.ndarray) and action.shape == () else action
@@ -205,6 +206,24 @@ def action_problem(space: gym.Space[Any], action: Any) -> str | None:
         return None
     if isinstance(space, _ARRAY_SPACES):
         return _array_problem(tuple(space.shape), _array_bounds(space), action)
+    # Dict and Tuple: each part by the rules above (a float64 array in a float32 Box part too).
+    if isinstance(space, gym.spaces.Dict):
+        if not isinstance(action, Mapping) or set(action) != set(space.spaces):
+            keys = sorted(map(str, action)) if isinstance(action, Mapping) else None
+            return f"its keys are {keys}, not {sorted(map(str, space.spaces))}"
+        for key, part in space.spaces.items():
+            reason = action_problem(part, action[key])
+            if reason is not None:
+                return f"[{key!r}]: {reason}"
+        return None
+    if isinstance(space, gym.spaces.Tuple):
+        if not isinstance(action, (tuple, list)) or len(action) != len(space.spaces):
+            return f"it is not a tuple of {len(space.spaces)} actions"
+        for index, (part, value) in enumerate(zip(space.spaces, action, strict=True)):
+            reason = action_problem(part, value)
+            if reason is not None:
+                return f"[{index}]: {reason}"
+        return None
     try:
         inside = bool(space.contains(action))
     except Exception as exc:
