@@ -4,6 +4,7 @@ Gymnasium's own statistics semantics, and bad input is a clear error."""
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import gymnasium as gym
@@ -13,6 +14,8 @@ from gymnasium.wrappers import RecordEpisodeStatistics
 
 from pytest_gymrec.episodes import (
     EpisodeRecorder,
+    KeepReplay,
+    action_problem,
     as_policy,
     resolve_env,
     run_episodes,
@@ -163,20 +166,292 @@ def test_policy_that_raises_names_seed_and_step() -> None:
     assert partial.length == 3
 
 
-def test_invalid_action_names_the_action_space() -> None:
+def test_an_action_the_env_refuses_is_a_policy_error_naming_the_action_space() -> None:
     episodes: list[Episode] = []
     recorder = recorder_for(gym.make("CartPole-v1"), episodes)
-    with pytest.raises(GymrecEnvError, match=r"with action 7; the action space is Discrete\(2\)"):
+    with pytest.raises(
+        GymrecPolicyError,
+        match=r"action at step 1 of the episode for seed 0 is 7, outside the action space "
+        r"Discrete\(2\): it is outside 0\.\.1",
+    ):
         run_episodes(recorder, lambda obs: 7, [0], "CartPole-v1")
     assert episodes[0].error is not None
+    assert episodes[0].length == 0
+
+
+@pytest.mark.parametrize(
+    ("action", "reason"),
+    [
+        (np.array([100.0], dtype=np.float32), r"value\[0\] 100\.0 is outside \[-2\.0, 2\.0\]"),
+        (np.array([0.5, 0.5, 0.5]), r"its shape is \(3,\), not \(1,\)"),
+        (np.array([np.nan]), r"value\[0\] nan is outside"),
+        (np.array(["1.0"]), r"its dtype is <U3, not real numbers"),
+        (1.0, r"its shape is \(\), not \(1,\)"),
+    ],
+    ids=["too-large", "3-vector", "nan", "text", "scalar"],
+)
+def test_an_action_outside_a_clipping_env_s_box_is_a_policy_error(action: Any, reason: str) -> None:
+    """Pendulum-v1 clips its torque silently: the recorder must still refuse such actions."""
+    episodes: list[Episode] = []
+    recorder = recorder_for(gym.make("Pendulum-v1", max_episode_steps=10), episodes)
+    calls = {"n": 0}
+
+    def bad_at_step_3(obs: Any) -> Any:
+        calls["n"] += 1
+        return action if calls["n"] == 3 else np.array([0.5], dtype=np.float32)
+
+    with pytest.raises(GymrecPolicyError) as raised:
+        run_episodes(recorder, bad_at_step_3, [4], "Pendulum-v1")
+    message = str(raised.value)
+    assert "action at step 3 of the episode for seed 4 is" in message
+    assert "outside the action space Box(-2.0, 2.0, (1,), float32)" in message
+    assert re.search(reason, message), message
+    (episode,) = episodes
+    assert episode.error is not None
+    assert "step 3" in episode.error
+
+
+def test_box_actions_of_another_float_width_inside_the_bounds_are_accepted() -> None:
+    """``space.contains`` refuses float64 on a float32 Box; envs cast, so the recorder does not."""
+    episodes: list[Episode] = []
+    recorder = recorder_for(gym.make("Pendulum-v1", max_episode_steps=5), episodes)
+    run_episodes(recorder, lambda obs: np.array([-1.5]), [0], "Pendulum-v1")
+    assert episodes[0].error is None
+    assert [action.dtype for action in episodes[0].actions] == [np.dtype(np.float64)] * 5
+
+
+def test_actions_are_checked_before_an_env_that_clips_them_in_place() -> None:
+    """The recorder stores the action before the env sees it: in-place clipping hides nothing."""
+
+    class ClipsInPlace(Endless):
+        action_space = gym.spaces.Box(-1.0, 1.0, (2,))  # type: ignore[assignment]
+
+        def step(self, action: Any) -> Any:
+            np.clip(action, -1.0, 1.0, out=action)
+            return super().step(0)
+
+    recorder = recorder_for(ClipsInPlace(), [], max_steps=4)
+    with pytest.raises(GymrecPolicyError, match=r"is array\(\[0\., 5\.\]\).*value\[1\] 5\.0"):
+        run_episodes(recorder, lambda obs: np.array([0.0, 5.0]), [0], "ClipsInPlace")
+
+
+def test_a_mid_episode_change_of_action_type_is_recorded_exactly() -> None:
+    """float32 arrays, then float64 arrays, then a list: each replays as the policy sent it."""
+    sent: list[Any] = []
+
+    def changing(obs: Any) -> Any:
+        step = len(sent)
+        value = float(np.clip(-obs[2], -2, 2))
+        action: Any = np.array([value], dtype=np.float32 if step < 3 else np.float64)
+        if step >= 6:
+            action = [value]
+        sent.append(action)
+        return action
+
+    episodes: list[Episode] = []
+    recorder = recorder_for(gym.make("Pendulum-v1", max_episode_steps=8), episodes)
+    run_episodes(recorder, changing, [1], "Pendulum-v1")
+    (episode,) = episodes
+    assert episode.error is None
+    assert len(episode.actions) == 8
+    for recorded, original in zip(episode.actions, sent, strict=True):
+        assert type(recorded) is type(original)
+        np.testing.assert_array_equal(recorded, original)
+        if isinstance(original, np.ndarray):
+            assert recorded.dtype == original.dtype
+
+
+def test_replayed_box_actions_give_the_recorded_rewards() -> None:
+    episodes: list[Episode] = []
+    recorder = recorder_for(gym.make("Pendulum-v1", max_episode_steps=50), episodes)
+    policy = lambda obs: np.array([np.clip(-2.0 * obs[2], -2, 2)], dtype=np.float32)  # noqa: E731
+    run_episodes(recorder, policy, [5], "Pendulum-v1")
+    (episode,) = episodes
+    env = gym.make("Pendulum-v1", max_episode_steps=50)
+    env.reset(seed=5)
+    assert [float(env.step(action)[1]) for action in episode.actions] == episode.rewards
+
+
+@pytest.mark.parametrize(
+    ("action", "reason"),
+    [(1.0, "it is float, not an integer"), (np.array([1]), "it is ndarray, not an integer")],
+)
+def test_a_discrete_action_that_is_not_an_integer_is_refused_before_the_env_steps(
+    action: Any, reason: str
+) -> None:
+    stepped: list[Any] = []
+
+    class Tolerant(Endless):
+        def step(self, action: Any) -> Any:
+            stepped.append(action)
+            return super().step(action)
+
+    recorder = recorder_for(Tolerant(), [], max_steps=10)
+    with pytest.raises(GymrecPolicyError, match=rf"step 1 .* Discrete\(2\): {reason}"):
+        run_episodes(recorder, lambda obs: action, [0], "Tolerant")
+    assert stepped == []
+
+
+def test_integer_actions_of_numpy_types_are_discrete_actions() -> None:
+    episodes: list[Episode] = []
+    recorder = recorder_for(gym.make("CartPole-v1", max_episode_steps=6), episodes)
+    policies = [np.int64(1), np.array(0), True, np.int32(1), 0, np.uint8(1)]
+    iterator = iter(policies)
+    run_episodes(recorder, lambda obs: next(iterator), [0], "CartPole-v1")
+    assert episodes[0].error is None
+    assert [int(action) for action in episodes[0].actions] == [1, 0, 1, 1, 0, 1]
+
+
+def test_an_out_of_range_discrete_action_on_an_env_that_ignores_it_is_found_at_the_end() -> None:
+    """An env that does not check its actions: the end-of-episode pass names the step."""
+
+    class Ignores(Endless):
+        def __init__(self) -> None:
+            super().__init__()
+            self.steps = 0
+
+        def step(self, action: int) -> Any:
+            self.steps += 1
+            return np.zeros(1, dtype=np.float32), 1.0, False, self.steps >= 5, {}
+
+    actions = iter([0, 1, 5, 0, 1])
+    recorder = recorder_for(Ignores(), [])
+    with pytest.raises(GymrecPolicyError, match=r"action at step 3 of the episode for seed 9 is 5"):
+        run_episodes(recorder, lambda obs: next(actions), [9], "Ignores")
+
+
+class DictActions(Endless):
+    action_space = gym.spaces.Dict(  # type: ignore[assignment]
+        {"move": gym.spaces.Discrete(3), "speed": gym.spaces.Box(0.0, 1.0, (1,))}
+    )
+
+    def step(self, action: Any) -> Any:
+        return super().step(0)
+
+
+def test_actions_of_dict_spaces_are_checked_part_by_part() -> None:
+    good = {"move": 1, "speed": np.array([0.5])}  # float64 in a float32 Box part: accepted
+    bad = {"move": 1, "speed": np.array([1.5], dtype=np.float32)}
+    actions = iter([good, good, bad, good])
+    recorder = recorder_for(DictActions(), [], max_steps=3)
+    with pytest.raises(
+        GymrecPolicyError,
+        match=r"step 3 .*: \['speed'\]: value\[0\] 1\.5 is outside \[0\.0, 1\.0\]",
+    ):
+        run_episodes(recorder, lambda obs: next(actions), [0], "DictActions")
+
+
+@pytest.mark.parametrize(
+    ("space", "action", "reason"),
+    [
+        (
+            gym.spaces.Tuple((gym.spaces.Discrete(2), gym.spaces.Box(0.0, 1.0, (1,)))),
+            (1, np.array([2.0])),
+            r"^\[1\]: value\[0\] 2\.0 is outside \[0\.0, 1\.0\]$",
+        ),
+        (
+            gym.spaces.Tuple((gym.spaces.Discrete(2),)),
+            (1, 1),
+            r"^it is not a tuple of 1 actions$",
+        ),
+        (
+            gym.spaces.Dict({"a": gym.spaces.Discrete(2)}),
+            {"b": 1},
+            r"^its keys are \['b'\], not \['a'\]$",
+        ),
+        (gym.spaces.MultiDiscrete([3, 4]), np.array([2, 4]), r"^value\[1\] 4 is outside \[0, 3\]$"),
+        (gym.spaces.MultiBinary(2), np.array([0.0, 1.0]), r"^its dtype is float64, not integers$"),
+        (gym.spaces.Discrete(3, start=-1), -2, r"^it is outside -1\.\.1$"),
+        (gym.spaces.Discrete(3), np.bool_(True), r"^it is bool, not an integer$"),
+    ],
+    ids=[
+        "tuple-part",
+        "tuple-length",
+        "dict-keys",
+        "multidiscrete",
+        "multibinary",
+        "start",
+        "npbool",
+    ],
+)
+def test_action_problem_names_the_part_and_the_reason(space: Any, action: Any, reason: str) -> None:
+    found = action_problem(space, action)
+    assert found is not None
+    assert re.search(reason, found), found
+
+
+def test_action_problem_accepts_members() -> None:
+    assert action_problem(gym.spaces.MultiDiscrete([3, 4]), np.array([2, 3])) is None
+    assert action_problem(gym.spaces.Tuple((gym.spaces.Discrete(2),)), [1]) is None
+    assert action_problem(gym.spaces.Box(-1.0, 1.0, (2, 2)), np.zeros((2, 2))) is None
+    assert action_problem(gym.spaces.Discrete(2), True) is None  # a Python bool is an int
+
+
+def test_actions_of_other_spaces_are_checked_with_contains() -> None:
+    class TextActions(Endless):
+        action_space = gym.spaces.Text(max_length=3)  # type: ignore[assignment]
+
+        def step(self, action: Any) -> Any:
+            return super().step(0)
+
+    actions = iter(["ab", "abcdef", "a"])
+    recorder = recorder_for(TextActions(), [], max_steps=2)
+    with pytest.raises(GymrecPolicyError, match=r"step 2 .*space\.contains\(action\) is False"):
+        run_episodes(recorder, lambda obs: next(actions), [0], "TextActions")
+
+
+@pytest.mark.parametrize("reward", ["1.0", None, [1.0]], ids=["str", "None", "list"])
+def test_a_reward_that_is_not_a_number_is_an_env_error_naming_it(reward: Any) -> None:
+    episodes: list[Episode] = []
+    recorder = recorder_for(Endless(reward), episodes, max_steps=10)
+    with pytest.raises(
+        GymrecEnvError,
+        match=rf"step 1 of the episode for seed 3 returned reward {re.escape(repr(reward))} "
+        rf"\({type(reward).__name__}\), which is not a number",
+    ):
+        run_episodes(recorder, lambda obs: 0, [3], "Endless")
+    assert episodes[0].error is not None
+    assert "reward" in episodes[0].error
+
+
+def test_an_array_reward_is_an_env_error_naming_the_step() -> None:
+    recorder = recorder_for(Endless(np.array([1.0, 2.0])), [], max_steps=4)  # type: ignore[arg-type]
+    with pytest.raises(GymrecEnvError, match=r"step 1 .* returned reward array\(\[1\., 2\.\]\)"):
+        run_episodes(recorder, lambda obs: 0, [0], "Endless")
 
 
 @pytest.mark.parametrize("reward", [math.nan, math.inf, -math.inf])
 def test_non_finite_reward(reward: float) -> None:
     episodes: list[Episode] = []
-    recorder = recorder_for(Endless(reward), episodes)
+    recorder = recorder_for(Endless(reward), episodes, max_steps=20)
     with pytest.raises(GymrecEnvError, match=rf"step 1 for seed 2 returned reward {reward}"):
         run_episodes(recorder, lambda obs: 0, [2], "Endless")
+
+
+def test_a_non_finite_reward_in_an_episode_that_ends_names_its_step() -> None:
+    class NanAtStep4(Endless):
+        def __init__(self) -> None:
+            super().__init__()
+            self.steps = 0
+
+        def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> Any:
+            self.steps = 0
+            return super().reset(seed=seed, options=options)
+
+        def step(self, action: int) -> Any:
+            self.steps += 1
+            reward = math.nan if self.steps == 4 else 1.0
+            return np.zeros(1, dtype=np.float32), reward, self.steps == 6, False, {}
+
+    episodes: list[Episode] = []
+    recorder = recorder_for(NanAtStep4(), episodes)
+    with pytest.raises(GymrecEnvError, match=r"step 4 for seed 0 returned reward nan"):
+        run_episodes(recorder, lambda obs: 0, [0, 1], "NanAtStep4")
+    (episode,) = episodes
+    assert episode.length == 6
+    assert episode.error == "reward nan at step 4"
+    # Gymnasium's statistics were kept for the episode all the same.
+    assert len(recorder.length_queue) == 1
 
 
 def test_episode_that_never_ends_hits_max_steps() -> None:
@@ -232,3 +507,127 @@ def test_bad_env_arguments() -> None:
         resolve_env(lambda: "nope", "t").build()
     with pytest.raises(GymrecUsageError, match="keyword arguments"):
         resolve_env(gym.make("CartPole-v1"), "t", {"max_episode_steps": 3})
+
+
+# -- which episodes keep their replay data ---------------------------------------------------
+
+
+class Lengths(gym.Env[np.ndarray, int]):
+    """Reward 1 a step; the episode for seed ``s`` lasts ``lengths[s]`` steps (its return)."""
+
+    observation_space = gym.spaces.Box(-1.0, 1.0, (1,))
+    action_space = gym.spaces.Discrete(2)
+
+    def __init__(self, lengths: dict[int, int]) -> None:
+        self.lengths = lengths
+        self.left = 0
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> Any:
+        super().reset(seed=seed)
+        self.left = self.lengths[seed if seed is not None else 0]
+        return np.zeros(1, dtype=np.float32), {}
+
+    def step(self, action: int) -> Any:
+        self.left -= 1
+        return np.zeros(1, dtype=np.float32), 1.0, self.left == 0, False, {}
+
+
+def replayable(episodes: list[Episode]) -> list[int | None]:
+    """Seeds of the episodes that still hold their actions and rewards."""
+    for episode in episodes:
+        assert len(episode.actions) == len(episode.rewards) in (0, episode.length)
+    return [episode.seed for episode in episodes if episode.actions]
+
+
+def run_lengths(lengths: list[int], keep_replay: Any) -> list[Episode]:
+    episodes: list[Episode] = []
+    env = Lengths(dict(enumerate(lengths)))
+    recorder = EpisodeRecorder(
+        env,
+        on_episode=episodes.append,
+        label="Lengths",
+        rebuild=None,
+        max_steps=1000,
+        keep_replay=keep_replay,
+    )
+    run_episodes(recorder, lambda obs: 1, range(len(lengths)), "Lengths")
+    assert [episode.return_ for episode in episodes] == [float(n) for n in lengths]
+    return episodes
+
+
+def test_keep_replay_true_keeps_every_episode_and_false_none() -> None:
+    assert replayable(run_lengths([3, 1, 2], True)) == [0, 1, 2]
+    assert replayable(run_lengths([3, 1, 2], False)) == []
+
+
+def test_keep_replay_bounded_keeps_the_lowest_returns_and_the_last() -> None:
+    episodes = run_lengths([5, 3, 4, 1, 2, 6, 1], KeepReplay(lowest=2, raised=1, last=1))
+    # The two lowest returns are seeds 3 and 6 (1 each); seed 6 is also the last.
+    assert replayable(episodes) == [3, 6]
+    # Among equal returns the earlier episode stays, as failure videos pick them.
+    episodes = run_lengths([5, 3, 4, 1, 2, 6, 1], KeepReplay(lowest=1, raised=0, last=0))
+    assert replayable(episodes) == [3]
+    episodes = run_lengths([5, 3, 4, 1, 2, 6], KeepReplay(lowest=2, raised=0, last=1))
+    assert replayable(episodes) == [3, 4, 5]
+
+
+def test_keep_replay_bounded_keeps_episodes_that_raised() -> None:
+    episodes: list[Episode] = []
+    recorder = EpisodeRecorder(
+        Lengths({0: 3, 1: 3, 2: 9}),
+        on_episode=episodes.append,
+        label="Lengths",
+        rebuild=None,
+        max_steps=1000,
+        keep_replay=KeepReplay(lowest=1, raised=1, last=0),
+    )
+
+    calls = {"n": 0}
+
+    def crash_at_step_2(obs: Any) -> int:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise ValueError("boom")
+        return 1
+
+    with pytest.raises(GymrecPolicyError):
+        run_episodes(recorder, crash_at_step_2, [0], "Lengths")
+    run_episodes(recorder, lambda obs: 1, [1, 2], "Lengths")
+    assert [e.error is not None for e in episodes] == [True, False, False]
+    assert replayable(episodes) == [0, 1]
+    assert episodes[0].actions == [1]  # the step before the crash
+
+
+def test_keep_replay_bounded_holds_a_bounded_number_of_episodes_in_a_long_loop() -> None:
+    lengths = [1 + (seed * 7919) % 13 for seed in range(300)]
+    episodes = run_lengths(lengths, KeepReplay(lowest=3, raised=3, last=2))
+    assert len(replayable(episodes)) <= 5
+    kept = set(replayable(episodes))
+    assert {298, 299} <= kept  # the last two
+    lowest = sorted(range(300), key=lambda seed: lengths[seed])[:3]
+    assert set(lowest) <= kept
+
+
+def test_keep_replay_callable_decides_per_episode() -> None:
+    episodes = run_lengths([5, 1, 4], lambda episode: episode.return_ > 3)
+    assert replayable(episodes) == [0, 2]
+
+
+@pytest.mark.parametrize(
+    ("keep_replay", "message"),
+    [
+        ("all", r"keep_replay='all' must be True, False, a KeepReplay\(...\) or a callable"),
+        (lambda episode: "yes", r"keep_replay returned 'yes' for the episode of seed 0"),
+        (lambda episode: 1 / 0, r"keep_replay raised ZeroDivisionError"),
+    ],
+)
+def test_bad_keep_replay(keep_replay: Any, message: str) -> None:
+    with pytest.raises(GymrecUsageError, match=message):
+        run_lengths([2], keep_replay)
+
+
+@pytest.mark.parametrize("field", ["lowest", "raised", "last"])
+@pytest.mark.parametrize("value", [-1, 1.5, True])
+def test_keep_replay_counts_are_whole_numbers(field: str, value: Any) -> None:
+    with pytest.raises(GymrecUsageError, match=rf"KeepReplay\({field}={value!r}\)"):
+        KeepReplay(**{field: value})
