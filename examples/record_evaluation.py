@@ -16,7 +16,7 @@ import argparse
 import gymnasium as gym
 from agents import balance  # replace with your agent
 
-from pytest_gymrec.scripts import wrap
+from pytest_gymrec import wrap
 
 
 def main() -> None:

@@ -20,7 +20,7 @@ import logging
 import gymnasium as gym
 import numpy as np
 
-from pytest_gymrec.scripts import wrap
+from pytest_gymrec import wrap
 
 
 def main() -> None:

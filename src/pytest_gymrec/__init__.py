@@ -8,6 +8,7 @@ Importing it imports neither numpy nor gymnasium: they load when an evaluation o
 from __future__ import annotations
 
 from importlib import metadata
+from typing import TYPE_CHECKING
 
 from .errors import (
     GymrecBaselineCreated,
@@ -20,10 +21,29 @@ from .errors import (
     GymrecPolicyError,
     GymrecStatisticsWarning,
     GymrecUsageError,
+    GymrecVideoWarning,
 )
 from .record import Episode
 from .results import EvalResult
 from .verdict import Kind, Mode, Outcome, Verdict
+
+if TYPE_CHECKING:
+    from .episodes import KeepReplay
+    from .scripts import wrap
+
+
+def __getattr__(name: str) -> object:
+    """``wrap`` and ``KeepReplay`` load gymnasium: imported on first use, not with the package."""
+    if name == "wrap":
+        from .scripts import wrap
+
+        return wrap
+    if name == "KeepReplay":
+        from .episodes import KeepReplay
+
+        return KeepReplay
+    raise AttributeError(f"module 'pytest_gymrec' has no attribute {name!r}")
+
 
 try:
     __version__ = metadata.version("pytest-gymrec")
@@ -43,9 +63,12 @@ __all__ = [
     "GymrecPolicyError",
     "GymrecStatisticsWarning",
     "GymrecUsageError",
+    "GymrecVideoWarning",
+    "KeepReplay",
     "Kind",
     "Mode",
     "Outcome",
     "Verdict",
     "__version__",
+    "wrap",
 ]

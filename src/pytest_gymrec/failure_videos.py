@@ -161,6 +161,13 @@ def film(
     jobs: list[filming.Job] = []
     positions: list[int] = []
     for position, ((episode, _, stem), clip) in enumerate(zip(chosen, clips, strict=True)):
+        if episode.length > 0 and not episode.actions:
+            # A long training loop keeps replay data only for the episodes it may film.
+            clip.missing = (
+                "replay data not kept: this loop keeps actions only for the episodes it may "
+                "film (KeepReplay); film it live with video_trigger"
+            )
+            continue
         try:
             target = folder.reserve(stem)
             diverged = folder.reserve(f"{stem}-diverged")

@@ -16,7 +16,7 @@ from .results import EvalResult
 from .settings import Blind, Inconclusive, Settings
 
 if TYPE_CHECKING:
-    from .episodes import EnvSource, EpisodeRecorder, Policy
+    from .episodes import EnvSource, EpisodeRecorder, Policy, ReplayChoice
     from .parallel import VectorEpisodeRecorder, VectorSource
     from .verdict import Verdict
     from .video import LiveCapture
@@ -475,7 +475,12 @@ class Gymrec:
 
         # result.label() names the envs from the episodes' own labels.
         recorder = self._recorder(
-            env if capture is None else capture, label, rebuild, self._settings.max_steps, keep
+            env if capture is None else capture,
+            label,
+            rebuild,
+            self._settings.max_steps,
+            keep,
+            keep_replay=self._loop_replay_choice(),
         )
         self._note_spec(env_spec_data(env))
         self._envs.append(recorder)
@@ -519,13 +524,34 @@ class Gymrec:
         return capture
 
     def _recorder(
-        self, env: Any, label: str, rebuild: Any, max_steps: int, keep: Any
+        self,
+        env: Any,
+        label: str,
+        rebuild: Any,
+        max_steps: int,
+        keep: Any,
+        keep_replay: ReplayChoice = True,
     ) -> EpisodeRecorder:
         from .episodes import EpisodeRecorder
 
         return EpisodeRecorder(
-            env, on_episode=keep, label=label, rebuild=rebuild, max_steps=max_steps
+            env,
+            on_episode=keep,
+            label=label,
+            rebuild=rebuild,
+            max_steps=max_steps,
+            keep_replay=keep_replay,
         )
+
+    def _loop_replay_choice(self) -> ReplayChoice:
+        """What a make()/wrap() loop keeps for replays: a loop may run for hours, so only the
+        episodes failure videos may show (evaluate() runs a known list of seeds: all)."""
+        from .episodes import KeepReplay
+        from .settings import VideoMode
+
+        if self._settings.video is VideoMode.OFF:
+            return False
+        return KeepReplay(lowest=self._settings.max_videos, raised=self._settings.max_videos)
 
     def _context(self, settings: Settings) -> CheckContext:
         return CheckContext(

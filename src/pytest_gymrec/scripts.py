@@ -23,8 +23,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .episodes import EpisodeRecorder, env_spec_data, resolve_env
-from .errors import GymrecUsageError
-from .results import Episode, EvalResult
+from .errors import GymrecUsageError, GymrecVideoWarning
+from .record import Episode
+from .results import EvalResult
 
 if TYPE_CHECKING:
     import gymnasium as gym
@@ -34,10 +35,6 @@ if TYPE_CHECKING:
 _CALLER = "pytest_gymrec.wrap()"
 _EXAMPLE = "e.g. video_trigger=lambda episode: episode % 250 == 0"
 _CUBES = frozenset(n**3 for n in range(10))
-
-
-class GymrecVideoWarning(UserWarning):
-    """A video could not be made; the loop and its statistics go on without it."""
 
 
 class RecordedEnv(EpisodeRecorder):

@@ -13,7 +13,6 @@ from .betting import EPISODE_SEARCH_LIMIT, smallest_n
 __all__ = ["EPISODE_SEARCH_LIMIT", "rng_for", "smallest_n"]
 
 
-
 def rng_for(key: str) -> np.random.Generator:
     """A generator determined by ``key`` (a node id): the same verdict on every run."""
     digest = hashlib.sha256(key.encode("utf-8")).digest()

@@ -249,25 +249,49 @@ def episodes_to_fail(side: Side) -> int | None:
     return betting.episodes_needed_to_fail(m, side.alpha)
 
 
-def episodes_for_drop(side: Side, drop: float, rng_key: str) -> int | None:
-    """Fewest episodes that catch ``drop`` below the line with probability POWER, for values
-    spread like the observed ones. None when no count up to the search limit does."""
+#: Largest episode count a simulated "how many episodes would catch it" search tries (each
+#: step simulates the whole test hundreds of times; beyond this, scale from what n catches).
+SIMULATED_SEARCH_LIMIT = 1024
+
+
+def episodes_for_drop(
+    side: Side, drop: float, rng_key: str, detected: float | None = None
+) -> int | None:
+    """About how many episodes catch ``drop`` below the line with probability POWER, for values
+    spread like the observed ones. None when no practical number does.
+
+    With bounds and a drop ``detected`` at this n: scaled from it, since the drop a betting
+    test catches shrinks about as 1/sqrt(n) (simulating every candidate n would cost minutes
+    for small drops). Otherwise a simulated search up to SIMULATED_SEARCH_LIMIT.
+    """
+    n = side.values.size
     if side.bounds is not None:
+        if detected is not None:
+            return max(n + 1, math.ceil(n * (detected / drop) ** 2))
         x, m = side.scaled
         scaled_drop = drop / (side.bounds[1] - side.bounds[0])
-        return betting.episodes_needed_for_drop(
-            x, m, scaled_drop, side.alpha, rng_for(f"{rng_key}/feasibility")
-        )
-    sd = float(np.std(side.values, ddof=1)) if side.values.size > 1 else 0.0
+        rng = rng_for(f"{rng_key}/feasibility")
+        state = int(rng.integers(0, 1 << 62))
+
+        def caught(count: int) -> bool:
+            if count > SIMULATED_SEARCH_LIMIT:
+                return True  # stop the search; answered as "no practical number" below
+            generator = np.random.default_rng([state, count])
+            power = betting.power_at(x, m, min(scaled_drop, m), side.alpha, generator, n=count)
+            return power >= POWER
+
+        found = smallest_n(caught, start=max(2, n))
+        return None if found is None or found > SIMULATED_SEARCH_LIMIT else found
+    sd = float(np.std(side.values, ddof=1)) if n > 1 else 0.0
     if sd == 0.0:
         return None
     from scipy import stats as scipy_stats
 
-    def caught(n: int) -> bool:
-        critical = float(scipy_stats.t.ppf(1 - side.alpha, n - 1))
-        return float(scipy_stats.nct.sf(critical, n - 1, drop * math.sqrt(n) / sd)) >= POWER
+    def t_caught(count: int) -> bool:
+        critical = float(scipy_stats.t.ppf(1 - side.alpha, count - 1))
+        return float(scipy_stats.nct.sf(critical, count - 1, drop * math.sqrt(count) / sd)) >= POWER
 
-    return smallest_n(caught, start=2)
+    return smallest_n(t_caught, start=2)
 
 
 # --------------------------------------------------------------------------------------------

@@ -195,7 +195,7 @@ def _sight(
     needed = core.episodes_to_fail(side) if drop is None and not unknown else None
     wanted_needed = None
     if wanted is not None and (drop is None or drop > wanted):
-        wanted_needed = core.episodes_for_drop(side, wanted, rng_key)
+        wanted_needed = core.episodes_for_drop(side, wanted, rng_key, drop)
     return Sight(
         line=line,
         direction=direction,
