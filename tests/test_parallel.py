@@ -518,7 +518,10 @@ def test_the_sequential_test_stops_at_the_same_seed_with_the_same_verdict(
 def test_an_async_episode_replays_without_divergence(tmp_path: Path) -> None:
     source = resolve_env("CartPole-v1", "test")
     got, _ = in_parallel(source, lean, SEEDS[:3], num_envs=3, vectorization_mode="async")
-    encoder, outcome = replay(got[2], lambda fps: StreamingEncoder(tmp_path / ".x.mp4", fps))
+    encoder, outcome = replay(
+        got[2],
+        lambda fps, frames: StreamingEncoder(tmp_path / ".x.mp4", fps, expected_frames=frames),
+    )
     encoder.finish(tmp_path / "seed.mp4")
     assert outcome.diverged_at is None
     assert outcome.frames == got[2].length + 1

@@ -48,7 +48,11 @@ def test_pass_and_fail_with_a_report(pytester: pytest.Pytester, run_pytest: Run)
             "FAIL: CartPole-v1: mean return >= 475; mean * over 10 episodes*",
             "10 episodes recorded in this test (seeds 0-9), mean return *",
             "*= gymrec verdicts =*",
-            "test * env * episodes * mean * interval * verdict * detects",
+            # 80 columns: each verdict on two lines, the numbers under the test id.
+            "test * env: check",
+            "  episodes * mean / change * interval * verdict * detects",
+            "test_agent.py::test_holds * CartPole-v1: mean return >= 475",
+            "  20 * 500 * pass * drops >= *",
         ]
     )
     # The summary table lists both tests, whichever process ran them.

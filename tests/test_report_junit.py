@@ -18,34 +18,11 @@ Run = Callable[..., pytest.RunResult]
 
 ATTACHMENT = re.compile(r"^\[\[ATTACHMENT\|(.+)\]\]$", re.MULTILINE)
 
-#: What plugin.py's makereport wrapper does with this module, as a conftest: attachment lines in
-#: the test's stdout section (junitxml writes it to <system-out>), numbers as properties. The
-#: plot is a learning curve of the test's episodes, standing in for the verdict plot.
-BRIDGE = """
-import pytest
-from pytest_gymrec.report import junit, plots
-
-@pytest.hookimpl(wrapper=True, tryfirst=True)  # outermost: runs after gymrec's wrapper
-def pytest_runtest_makereport(item, call):
-    report = yield
-    data = getattr(report, "gymrec", None)
-    if report.when != "call" or not isinstance(data, dict) or not data.get("videos"):
-        return report
-    root = item.config.invocation_params.dir
-    videos = [root / video["path"] for video in data["videos"] if video["path"]]
-    plot = videos[0].parent / "learning-curve.png"
-    plot.write_bytes(plots.learning_curve_png(data["episodes"], []))
-    item.add_report_section("call", "stdout", junit.attachment_lines([*videos, plot]))
-    item.user_properties.extend(junit.all_properties(data["verdicts"]))
-    return report
-"""
-
 
 @pytest.mark.usefixtures("policies")
 def test_jenkins_and_gitlab_find_every_video_and_plot(
     pytester: pytest.Pytester, run_pytest: Run
 ) -> None:
-    pytester.makeconftest(BRIDGE)
     pytester.makepyfile(
         test_agent="""
         import pytest

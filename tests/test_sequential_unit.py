@@ -474,7 +474,14 @@ def test_ten_capped_episodes_cannot_see_a_five_percent_drop() -> None:
     again = fixed_n_verdict(values, (0, 500), tolerance=0.05)
     assert again == verdict
     side = core.Side(np.asarray(values), 475.0, (0.0, 500.0), 0.01, tuple(range(len(values))))
-    assert core.episodes_for_drop(side, 23.75, "k") == needed
+    assert core.episodes_for_drop(side, 23.75, "k", verdict.detectable_drop) == needed
+    # "About N": scaled from the drop n catches (drops shrink as 1/sqrt(n)); simulated at N,
+    # the test catches the declared drop about as often as stated, and at N/2 clearly less.
+    x, m = side.scaled
+    at_needed = betting.power_at(x, m, 23.75 / 500, 0.01, np.random.default_rng(3), n=needed)
+    at_half = betting.power_at(x, m, 23.75 / 500, 0.01, np.random.default_rng(3), n=needed // 2)
+    assert at_needed >= 0.7
+    assert at_half < 0.7
 
 
 def test_feasible_check_is_left_alone() -> None:

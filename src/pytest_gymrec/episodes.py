@@ -480,6 +480,14 @@ class EpisodeRecorder(RecordEpisodeStatistics):
             self._not_a_number(reward)
         self._rewards.append(reward)
         self.episode_lengths = done + 1
+        try:
+            finite = math.isfinite(self.episode_returns)
+        except Exception:  # not one real number: the episode's end check names the reward
+            finite = True
+        if not finite:  # a NaN or infinite reward ends the episode at its step
+            problem = self._reward_problem()
+            if problem is not None:
+                self._fail(problem.text, problem.error)
         if terminated or truncated:
             self._ended(info, terminated, truncated)
         return obs, reward, terminated, truncated, info

@@ -46,6 +46,33 @@ def _argparse_type(setting: gymrec_settings.Setting) -> Callable[[str], Any]:
     return parse
 
 
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    from . import hooks
+
+    pluginmanager.add_hookspecs(hooks)
+
+
+def _hook_caller(item: pytest.Item, name: str) -> Callable[..., None]:
+    """Calls hook ``name`` for ``item``; a conftest's hook that raises becomes a warning that
+    names it, never a changed outcome (a tracker being down is not the agent's fault)."""
+
+    def call(**kwargs: Any) -> None:
+        try:
+            getattr(item.ihook, name)(item=item, **kwargs)
+        except Exception as exc:
+            import warnings
+
+            warnings.warn(
+                pytest.PytestWarning(
+                    f"gymrec: a {name} hook raised {type(exc).__name__}: {exc}; the test's "
+                    "outcome is unchanged"
+                ),
+                stacklevel=2,
+            )
+
+    return call
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("gymrec", "regression tests of RL agents (pytest-gymrec)")
     for setting in gymrec_settings.SETTINGS.values():
@@ -161,6 +188,10 @@ def gymrec(request: pytest.FixtureRequest) -> Generator[Gymrec, None, None]:
     item = request.node
     settings = _settings_of(item)
     record = TestRecord(nodeid=item.nodeid, video_folder=_video_folder(item, settings))
+    on_episode = _hook_caller(item, "pytest_gymrec_episode")
+    on_verdict = _hook_caller(item, "pytest_gymrec_verdict")
+    record.on_episode = lambda episode: on_episode(episode=episode)
+    record.on_verdict = lambda verdict: on_verdict(verdict=verdict)
     item.stash[RECORD_KEY] = record
     fixture = Gymrec(
         settings,
@@ -198,11 +229,12 @@ def pytest_runtest_makereport(
         html = bool(item.config.getoption("htmlpath", None))
         lines.extend(attach.plots(record, data, html=html, report=report))
     files = attach.kept_files(data, item.config.invocation_params.dir)
-    if files:
-        # system-out of the JUnit test case (-o junit_logging=system-out): Jenkins' JUnit
-        # Attachments plugin and GitLab read these lines; the terminal does not show them.
+    _announce_videos(item, record, data)
+    if files and _junit_writes_stdout(item.config):
+        # system-out of the JUnit test case: Jenkins' JUnit Attachments plugin and GitLab read
+        # these lines; the terminal does not show them (the report is made already).
         item.add_report_section("call", "stdout", attach.junit_lines(files, None))
-        lines.append(attach.allure(files, data) or "")
+    lines.append(attach.allure(files, data) or "")  # files, and every verdict's numbers
     text = "\n".join(line for line in lines if line)
     if report.failed or hasattr(report, "wasxfail"):
         summary = reporting.section_text(record)
@@ -210,6 +242,25 @@ def pytest_runtest_makereport(
     elif text:  # video=on: pytest prints it with -rP
         report.sections.append(("gymrec", text))
     return report
+
+
+def _junit_writes_stdout(config: pytest.Config) -> bool:
+    """Whether junitxml writes a test's captured stdout (``-o junit_logging=system-out``)."""
+    if not config.getoption("xmlpath", None):
+        return False
+    return str(config.getini("junit_logging")) in ("system-out", "out-err", "all")
+
+
+def _announce_videos(item: pytest.Item, record: TestRecord, data: dict[str, Any]) -> None:
+    """pytest_gymrec_video for every complete video this test kept."""
+    call = _hook_caller(item, "pytest_gymrec_video")
+    base_dir = item.config.invocation_params.dir
+    by_seed = {episode.seed: episode for episode in record.episodes if episode.seed is not None}
+    for video in data.get("videos", []):
+        if not video.get("path") or video.get("missing"):
+            continue
+        seed = video.get("seed")
+        call(path=base_dir / video["path"], episode=by_seed.get(seed) if seed is not None else None)
 
 
 def _explains_a_failure(report: pytest.TestReport, call: pytest.CallInfo[None]) -> bool:

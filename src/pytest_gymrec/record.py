@@ -85,11 +85,19 @@ class TestRecord:
     #: decided: reported, not used (using them would let the stop depend on finishing order).
     unused_episodes: int = 0
 
+    #: Called with every episode and verdict as it is added (the plugin's hooks listen here).
+    on_episode: Callable[[Episode], None] | None = dataclasses.field(default=None, repr=False)
+    on_verdict: Callable[[Verdict], None] | None = dataclasses.field(default=None, repr=False)
+
     def add_episode(self, episode: Episode) -> None:
         self.episodes.append(episode)
+        if self.on_episode is not None:
+            self.on_episode(episode)
 
     def add_verdict(self, verdict: Verdict) -> None:
         self.verdicts.append(verdict)
+        if self.on_verdict is not None:
+            self.on_verdict(verdict)
 
     def flag(self, episode: Episode, reason: str) -> None:
         self.flagged.append((episode, reason))

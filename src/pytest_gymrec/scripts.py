@@ -56,7 +56,6 @@ class RecordedEnv(EpisodeRecorder):
         self._trigger = video_trigger
         self._capture: LiveCapture | None = None
         self._film_next = False
-        self._warned: set[int] = set()
         if reserve is not None and video_trigger is not None:
             env = self._capture = LiveCapture(
                 env, trigger=lambda episode: self._film_next, reserve=reserve, label=label
@@ -84,12 +83,6 @@ class RecordedEnv(EpisodeRecorder):
             self._film_next = self._ask_trigger(self._capture.episode_index + 1)
         return super().reset(seed=seed, options=options)
 
-    def close(self) -> None:
-        try:
-            super().close()  # finishes a video cut short by the end of the loop
-        finally:
-            self._warn_missing()
-
     def _ask_trigger(self, episode: int) -> bool:
         assert self._trigger is not None
         try:
@@ -109,20 +102,8 @@ class RecordedEnv(EpisodeRecorder):
 
     def _keep(self, episode: Episode) -> None:
         self.result.episodes.append(episode)
-        if self._capture is not None:
+        if self._capture is not None:  # a video that could not be made warns there
             self._capture.link(episode)
-            self._warn_missing()
-
-    def _warn_missing(self) -> None:
-        for video in self.videos:
-            if video.missing is not None and video.episode_index not in self._warned:
-                self._warned.add(video.episode_index)
-                warnings.warn(
-                    f"{self._label}: no video of episode {video.episode_index}: {video.missing}; "
-                    "the loop and its statistics go on",
-                    GymrecVideoWarning,
-                    stacklevel=2,
-                )
 
 
 def capped_cubic_video_schedule(episode: int) -> bool:

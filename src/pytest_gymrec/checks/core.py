@@ -260,28 +260,30 @@ def episodes_for_drop(
     """About how many episodes catch ``drop`` below the line with probability POWER, for values
     spread like the observed ones. None when no practical number does.
 
-    With bounds and a drop ``detected`` at this n: scaled from it, since the drop a betting
-    test catches shrinks about as 1/sqrt(n) (simulating every candidate n would cost minutes
-    for small drops). Otherwise a simulated search up to SIMULATED_SEARCH_LIMIT.
+    With bounds: the test itself, simulated at each candidate count up to
+    SIMULATED_SEARCH_LIMIT episodes; beyond that (each step would simulate the whole test
+    hundreds of times at thousands of episodes), scaled from the drop ``detected`` at this n,
+    since the drop a betting test catches shrinks at least as fast as 1/sqrt(n).
     """
     n = side.values.size
     if side.bounds is not None:
-        if detected is not None:
-            return max(n + 1, math.ceil(n * (detected / drop) ** 2))
         x, m = side.scaled
         scaled_drop = drop / (side.bounds[1] - side.bounds[0])
-        rng = rng_for(f"{rng_key}/feasibility")
-        state = int(rng.integers(0, 1 << 62))
+        state = int(rng_for(f"{rng_key}/feasibility").integers(0, 1 << 62))
 
         def caught(count: int) -> bool:
             if count > SIMULATED_SEARCH_LIMIT:
-                return True  # stop the search; answered as "no practical number" below
+                return True  # ends the search: answered by scaling below
             generator = np.random.default_rng([state, count])
             power = betting.power_at(x, m, min(scaled_drop, m), side.alpha, generator, n=count)
             return power >= POWER
 
-        found = smallest_n(caught, start=max(2, n))
-        return None if found is None or found > SIMULATED_SEARCH_LIMIT else found
+        found = smallest_n(caught, start=2)
+        if found is not None and found <= SIMULATED_SEARCH_LIMIT:
+            return found
+        if detected is None:
+            return None
+        return max(SIMULATED_SEARCH_LIMIT + 1, math.ceil(n * (detected / drop) ** 2))
     sd = float(np.std(side.values, ddof=1)) if n > 1 else 0.0
     if sd == 0.0:
         return None
