@@ -31,9 +31,17 @@ if TYPE_CHECKING:
     from .episodes import KeepReplay
     from .scripts import wrap
 
+    __version__: str
+
 
 def __getattr__(name: str) -> object:
-    """``wrap`` and ``KeepReplay`` load gymnasium: imported on first use, not with the package."""
+    """``wrap`` and ``KeepReplay`` load gymnasium, and the version lookup scans the installed
+    distributions: each happens on first use, not when pytest loads the plugin."""
+    if name == "__version__":
+        try:
+            return metadata.version("pytest-gymrec")
+        except metadata.PackageNotFoundError:  # a source tree that was never installed
+            return "0+unknown"
     if name == "wrap":
         from .scripts import wrap
 
@@ -44,11 +52,6 @@ def __getattr__(name: str) -> object:
         return KeepReplay
     raise AttributeError(f"module 'pytest_gymrec' has no attribute {name!r}")
 
-
-try:
-    __version__ = metadata.version("pytest-gymrec")
-except metadata.PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0+unknown"
 
 __all__ = [
     "Episode",
