@@ -72,7 +72,8 @@ def test_blind_warn_opts_out_and_still_says_so() -> None:
     with pytest.warns(pytest_gymrec.GymrecInconclusive, match="CANNOT FAIL"):
         verdict = result.assert_return(at_least=475, bounds=(0, 500))
     assert verdict.outcome is Outcome.BLIND
-    assert verdict.episodes_needed is not None and verdict.episodes_needed > 1
+    assert verdict.episodes_needed is not None
+    assert verdict.episodes_needed > 1
 
 
 def test_the_verdict_depends_on_the_pairs_not_their_order() -> None:
@@ -119,8 +120,10 @@ def test_returns_from_elsewhere_pair_in_memory() -> None:
 
 def test_results_are_read_only_arrays() -> None:
     result = EvalResult.from_returns([1.0, 2.0], seeds=[3, 4], lengths=[10, 20])
-    assert result.returns.dtype == np.float64 and result.returns.mean() == 1.5
-    assert result.lengths.dtype == np.int64 and (result.returns > 1.0).tolist() == [False, True]
+    assert result.returns.dtype == np.float64
+    assert result.returns.mean() == 1.5
+    assert result.lengths.dtype == np.int64
+    assert (result.returns > 1.0).tolist() == [False, True]
     assert result.seeds.tolist() == [3, 4]
     with pytest.raises(ValueError, match="read-only"):
         result.returns[0] = 5.0
