@@ -618,7 +618,7 @@ def test_keep_replay_callable_decides_per_episode() -> None:
     ("keep_replay", "message"),
     [
         ("all", r"keep_replay='all' must be True, False, a KeepReplay\(...\) or a callable"),
-        (lambda episode: "yes", r"keep_replay returned 'yes' for the episode of seed 0"),
+        (lambda episode: "yes", r"keep_replay returned 'yes' \(str\) for the episode of seed 0"),
         (lambda episode: 1 / 0, r"keep_replay raised ZeroDivisionError"),
     ],
 )

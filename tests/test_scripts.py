@@ -185,7 +185,10 @@ def test_videos_need_rgb_array_frames() -> None:
     [
         (lambda ep: 1 / ep > 0, r"video_trigger raised ZeroDivisionError: division by zero for "),
         (lambda ep: None, r"video_trigger returned None \(NoneType\) for episode 0; it must "),
-        (lambda ep: ep % 2, r"video_trigger returned 0 \(int\) for episode 0; it must return "),
+        (
+            lambda ep: ep % 2,
+            r"video_trigger returned 0 \(int\) for episode 0; it must take the episode number and return ",
+        ),
     ],
     ids=["raises", "none", "int"],
 )

@@ -26,7 +26,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium.wrappers import RecordEpisodeStatistics
 
-from .errors import GymrecEnvError, GymrecPolicyError, GymrecUsageError
+from .errors import GymrecEnvError, GymrecPolicyError, GymrecUsageError, ask_yes_or_no
 from .record import Episode
 
 Policy = Callable[[Any], Any]
@@ -343,19 +343,13 @@ class _ReplayKeeper:
         return True
 
     def _ask(self, choice: Callable[[Episode], bool], episode: Episode) -> bool:
-        try:
-            answer = choice(episode)
-        except Exception as exc:
-            raise GymrecUsageError(
-                f"{self._label}: keep_replay raised {_describe_exception(exc)} for the episode "
-                f"of seed {episode.seed}; it must take an Episode and return True or False"
-            ) from exc
-        if not isinstance(answer, (bool, np.bool_)):
-            raise GymrecUsageError(
-                f"{self._label}: keep_replay returned {answer!r} for the episode of seed "
-                f"{episode.seed}; it must return True or False"
-            )
-        return bool(answer)
+        return ask_yes_or_no(
+            choice,
+            episode,
+            asked=f"{self._label}: keep_replay",
+            of=f"the episode of seed {episode.seed}",
+            hint="it must take an Episode and return True or False",
+        )
 
 
 class _Problem(Exception):

@@ -6,6 +6,9 @@ importing numpy, scipy or gymnasium.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 
 class GymrecFailure(AssertionError):
     """A statistical verdict found evidence of a regression.
@@ -61,3 +64,29 @@ class GymrecBlindCheck(GymrecFailure):
 
 class GymrecEnvWarning(UserWarning):
     """An env misbehaved where the results do not depend on it (``close()`` raised)."""
+
+
+#: numpy's boolean scalar type, by module and name (numpy 1.x calls it bool_, 2.x bool).
+NUMPY_BOOLS = {("numpy", "bool_"), ("numpy", "bool")}
+
+
+def ask_yes_or_no(
+    question: Callable[[Any], object], argument: object, *, asked: str, of: str, hint: str
+) -> bool:
+    """``question(argument)`` for a user's predicate that must answer True or False.
+
+    ``asked`` names the predicate for the message ("video_trigger", "the success predicate
+    is_solved"), ``of`` what it was asked about ("episode 3", "the episode with seed 7"), and
+    ``hint`` says what it must do. A raise or an answer that is not a bool is a usage error.
+    """
+    try:
+        answer = question(argument)
+    except Exception as exc:
+        raise GymrecUsageError(
+            f"{asked} raised {type(exc).__name__}: {exc} for {of}; {hint}"
+        ) from exc
+    # numpy's bool is a bool too; recognised by name so this module needs no numpy.
+    kind = type(answer)
+    if not isinstance(answer, bool) and (kind.__module__, kind.__name__) not in NUMPY_BOOLS:
+        raise GymrecUsageError(f"{asked} returned {answer!r} ({kind.__name__}) for {of}; {hint}")
+    return bool(answer)

@@ -20,10 +20,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from .episodes import EpisodeRecorder, env_spec_data, resolve_env
-from .errors import GymrecUsageError, GymrecVideoWarning
+from .errors import GymrecUsageError, GymrecVideoWarning, ask_yes_or_no
 from .record import Episode
 from .results import EvalResult
 
@@ -85,20 +83,13 @@ class RecordedEnv(EpisodeRecorder):
 
     def _ask_trigger(self, episode: int) -> bool:
         assert self._trigger is not None
-        try:
-            answer = self._trigger(episode)
-        except Exception as exc:
-            raise GymrecUsageError(
-                f"{_CALLER}: video_trigger raised {type(exc).__name__}: {exc} for episode "
-                f"{episode}; it must take the episode number and return True or False "
-                f"({_EXAMPLE})"
-            ) from exc
-        if not isinstance(answer, (bool, np.bool_)):
-            raise GymrecUsageError(
-                f"{_CALLER}: video_trigger returned {answer!r} ({type(answer).__name__}) for "
-                f"episode {episode}; it must return True or False ({_EXAMPLE})"
-            )
-        return bool(answer)
+        return ask_yes_or_no(
+            self._trigger,
+            episode,
+            asked=f"{_CALLER}: video_trigger",
+            of=f"episode {episode}",
+            hint=f"it must take the episode number and return True or False ({_EXAMPLE})",
+        )
 
     def _keep(self, episode: Episode) -> None:
         self.result.episodes.append(episode)

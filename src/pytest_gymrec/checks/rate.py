@@ -13,7 +13,7 @@ import numpy as np
 from scipy import optimize
 from scipy import stats as scipy_stats
 
-from ..errors import GymrecUsageError
+from ..errors import GymrecUsageError, ask_yes_or_no
 from ..formatting import fmt, format_seeds
 from ..verdict import POWER, Kind, Mode, Outcome, Sight, Subject, Verdict
 from . import core
@@ -33,23 +33,19 @@ def successes_of(
             "success=lambda episode: episode.return_ >= 200"
         )
     name = getattr(success, "__name__", type(success).__name__)
-    results: list[bool] = []
-    for episode in episodes:
-        try:
-            value = success(episode)
-        except Exception as exc:
-            raise GymrecUsageError(
-                f"{caller}: the success predicate {name} raised {type(exc).__name__}: {exc} on "
-                f"the episode with seed {episode.seed}; it must return True or False for every "
-                "Episode (fields: seed, return_, length, terminated, truncated, error)"
-            ) from exc
-        if not isinstance(value, (bool, np.bool_)):
-            raise GymrecUsageError(
-                f"{caller}: the success predicate {name} returned {value!r} for the episode "
-                f"with seed {episode.seed}; it must return True or False"
-            )
-        results.append(bool(value))
-    return results
+    return [
+        ask_yes_or_no(
+            success,
+            episode,
+            asked=f"{caller}: the success predicate {name}",
+            of=f"the episode with seed {episode.seed}",
+            hint=(
+                "it must return True or False for every Episode (fields: seed, return_, length, "
+                "terminated, truncated, error)"
+            ),
+        )
+        for episode in episodes
+    ]
 
 
 def rate_fails(k: Any, n: int, rate: float, alpha: float) -> Any:
