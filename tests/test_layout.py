@@ -1,0 +1,83 @@
+"""The package's shape: no module imports another back (even lazily), and loading the plugin
+or the package loads neither numpy nor gymnasium."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest_gymrec
+
+PACKAGE = Path(pytest_gymrec.__file__).parent
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Module -> package modules it imports anywhere (functions too), TYPE_CHECKING aside."""
+    modules: dict[str, Path] = {}
+    for path in PACKAGE.rglob("*.py"):
+        parts = ("pytest_gymrec", *path.relative_to(PACKAGE).with_suffix("").parts)
+        modules[".".join(parts).removesuffix(".__init__")] = path
+    graph: dict[str, set[str]] = {name: set() for name in modules}
+
+    class Imports(ast.NodeVisitor):
+        def __init__(self, module: str, package: str) -> None:
+            self.module, self.package = module, package
+
+        def visit_If(self, node: ast.If) -> None:
+            if "TYPE_CHECKING" not in ast.unparse(node.test):
+                self.generic_visit(node)
+
+        def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+            if not node.level:
+                return
+            base = self.package.split(".")[: len(self.package.split(".")) - node.level + 1]
+            target = ".".join(base + ([node.module] if node.module else []))
+            for alias in node.names:
+                full = f"{target}.{alias.name}"
+                graph[self.module].add(full if full in modules else target)
+
+    for name, path in modules.items():
+        package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+        Imports(name, package).visit(ast.parse(path.read_text()))
+        graph[name].discard(name)
+    return graph
+
+
+def test_no_module_imports_another_back() -> None:
+    graph = import_graph()
+    assert "pytest_gymrec.checks.core" in graph  # the walk found the package
+
+    def reaches(start: str, goal: str) -> bool:
+        seen, todo = set(), [start]
+        while todo:
+            current = todo.pop()
+            for following in graph.get(current, ()):
+                if following == goal:
+                    return True
+                if following not in seen:
+                    seen.add(following)
+                    todo.append(following)
+        return False
+
+    cycles = sorted(
+        (module, other)
+        for module, imported in graph.items()
+        for other in imported
+        if other in graph and reaches(other, module)
+    )
+    assert cycles == []
+
+
+def test_loading_the_plugin_and_the_package_loads_no_numpy_or_gymnasium() -> None:
+    code = (
+        "import sys\n"
+        "import pytest_gymrec, pytest_gymrec.plugin\n"
+        "heavy = sorted(m for m in ('numpy', 'gymnasium', 'scipy', 'matplotlib') "
+        "if m in sys.modules)\n"
+        "print(heavy)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
