@@ -19,6 +19,8 @@ import numpy as np
 import pytest
 from agents import balance
 
+from pytest_gymrec import GymrecFailure
+
 NUM_EVAL_EPISODES = 4
 TRAINING_EPISODES = 50
 TRAINING_PERIOD = 25  # film episodes 0 and 25
@@ -40,7 +42,9 @@ def test_record_every_evaluation_episode(gymrec):
     print(f"Episode total rewards: {env.return_queue}")
     print(f"Episode lengths: {env.length_queue}")
     assert len(env.return_queue) == NUM_EVAL_EPISODES
-    # video="on" keeps the four videos whatever the verdict.
+    # video="on" keeps the four videos whatever the verdict. Four episodes see only a collapse
+    # (the verdict table says which drop: about 180 of 200); test_cartpole.py has the checks
+    # that see a 10% drop.
     gymrec.result.assert_return(at_least=190, bounds=(0, 200))
 
 
@@ -64,11 +68,16 @@ def test_record_periodically_during_training(gymrec):
             best_weights, best_return = weights, statistics["r"]
 
     assert len(env.return_queue) == TRAINING_EPISODES
-    # The trained policy, on seeds it never trained on.
-    trained = gymrec.evaluate(
-        "CartPole-v1", lambda obs: int(best_weights @ obs > 0), seeds=range(1000, 1020)
+    # The trained policy, on seeds it never trained on (1000, 1001, ...), sequentially: it
+    # stops once the evidence says the mean is at least 475, or has dropped by 10%.
+    gymrec.assert_return(
+        "CartPole-v1",
+        lambda obs: int(best_weights @ obs > 0),
+        at_least=475,
+        tolerance=0.1,
+        bounds=(0, 500),
+        seeds=[1000],
     )
-    trained.assert_return(at_least=475, bounds=(0, 500))
 
 
 def always_left(obs):
@@ -76,7 +85,9 @@ def always_left(obs):
     return 0
 
 
-@pytest.mark.xfail(reason="a deliberately broken agent, to show failure videos", strict=True)
+@pytest.mark.xfail(
+    raises=GymrecFailure, reason="a deliberately broken agent, to show failure videos", strict=True
+)
 @pytest.mark.gymrec(seeds=20, bounds=(0, 500))
 def test_broken_agent_shows_failure_videos(gymrec):
     # Nothing is rendered while this runs. The verdict fails, so the three lowest-return episodes
