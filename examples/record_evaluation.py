@@ -16,7 +16,7 @@ import argparse
 import gymnasium as gym
 from agents import balance  # replace with your agent
 
-from pytest_gymrec import wrap
+import pytest_gymrec
 
 
 def main() -> None:
@@ -28,7 +28,9 @@ def main() -> None:
     num_eval_episodes = args.episodes
 
     env = gym.make("CartPole-v1", render_mode="rgb_array", max_episode_steps=args.max_episode_steps)
-    env = wrap(env, video_folder=args.video_folder, video_trigger=lambda episode: True)
+    env = pytest_gymrec.wrap(
+        env, video_folder=args.video_folder, video_trigger=lambda episode: True
+    )
 
     for episode_num in range(num_eval_episodes):
         obs, _info = env.reset(seed=episode_num)  # a seed per episode: reproducible

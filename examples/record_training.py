@@ -20,7 +20,7 @@ import logging
 import gymnasium as gym
 import numpy as np
 
-from pytest_gymrec import wrap
+import pytest_gymrec
 
 
 def main() -> None:
@@ -34,7 +34,7 @@ def main() -> None:
     num_training_episodes = args.episodes
 
     env = gym.make("CartPole-v1", render_mode="rgb_array")
-    env = wrap(
+    env = pytest_gymrec.wrap(
         env,
         video_folder=args.video_folder,
         video_trigger=lambda episode: episode % training_period == 0,
