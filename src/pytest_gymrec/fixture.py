@@ -13,7 +13,7 @@ from .checks.pipeline import CheckContext
 from .errors import GymrecEnvWarning, GymrecUsageError
 from .record import Episode, TestRecord
 from .results import EvalResult
-from .settings import Blind, Inconclusive, Settings
+from .settings import MAX_SEED, Blind, Inconclusive, Settings
 
 if TYPE_CHECKING:
     from .episodes import EnvSource, EpisodeRecorder, Policy, ReplayChoice
@@ -281,6 +281,13 @@ class Gymrec:
             seeds_source=call.source("seeds"),
             caller=caller,
         )
+        if order[-1] > MAX_SEED:  # seeds count up from the given ones, past the last allowed
+            raise GymrecUsageError(
+                f"{caller}: with max_episodes={call.max_episodes} (from "
+                f"{call.source('max_episodes')}), seeds would count up from those of "
+                f"{call.source('seeds')} to {order[-1]}, past {MAX_SEED}, the largest seed; give "
+                "smaller seeds or fewer max_episodes"
+            )
         source = self._source(env, caller, make_kwargs)
         act = as_policy(policy, caller)
         test = sequential.SequentialTest(plan, call.source("bounds"), caller)

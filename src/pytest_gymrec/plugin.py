@@ -40,7 +40,8 @@ def _argparse_type(setting: gymrec_settings.Setting) -> Callable[[str], Any]:
         try:
             return setting.coerce(text)
         except ValueError as exc:
-            raise argparse.ArgumentTypeError(f"{exc} (in {setting.flag} {text})") from None
+            shown = text if len(text) <= 80 else text[:77] + "..."
+            raise argparse.ArgumentTypeError(f"{exc} (in {setting.flag} {shown})") from None
 
     parse.__name__ = setting.name  # argparse names the type in its error message
     return parse
@@ -98,6 +99,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER)
+    _refuse_separated_paths(config)
     inipath = str(config.inipath) if config.inipath else "the ini file"
     ini_text = {
         name: str(config.getini(setting.ini_name))
@@ -118,9 +120,41 @@ def pytest_configure(config: pytest.Config) -> None:
         if setting.on_command_line and config.getoption(setting.dest) is not None
     }
     config.stash[BASE_SETTINGS_KEY] = gymrec_settings.from_parsed(base, given, "{flag}")
-    session = GymrecSession(config, config.stash[BASE_SETTINGS_KEY].json)
+    session = GymrecSession(config, config.stash[BASE_SETTINGS_KEY])
     config.stash[SESSION_KEY] = session
     config.pluginmanager.register(session, "gymrec-session")
+
+
+def _refuse_separated_paths(config: pytest.Config) -> None:
+    """A usage error for ``--gymrec-output DIR`` (two words) and the other path flags.
+
+    pytest picks the rootdir and the ini file from the command line's paths before it loads
+    plugins, when it cannot know that DIR is the value of a plugin's flag: an existing DIR
+    outside the project (a second CI run's output folder) makes it ignore the project's ini,
+    with its gymrec_* settings and addopts, silently. The ``=`` form is one word, never taken
+    for a path. Refused whether or not the path exists yet: the first run would pass and the
+    second change meaning.
+    """
+    path_flags = {s.flag for s in gymrec_settings.SETTINGS.values() if s.is_path}
+    try:
+        from_environment = shlex.split(os.environ.get("PYTEST_ADDOPTS", ""))
+    except ValueError:  # pytest itself reports a PYTEST_ADDOPTS it cannot split
+        from_environment = []
+    for words, where in (
+        (from_environment, "in PYTEST_ADDOPTS"),
+        ([str(word) for word in config.invocation_params.args], "on the command line"),
+    ):
+        for position, word in enumerate(words[:-1]):
+            if word == "--":  # everything after it is a test path
+                break
+            if word in path_flags:
+                value = words[position + 1]
+                raise pytest.UsageError(
+                    f"{word} {value} {where}: write {word}={shlex.quote(value)} (one word). "
+                    "Given as two words, the path looks like a test path to pytest, which picks "
+                    "the rootdir and ini file from it before plugins load: a path outside the "
+                    "project that exists makes pytest ignore this project's ini file silently."
+                )
 
 
 def _marker_settings(item: pytest.Item, base: gymrec_settings.Settings) -> gymrec_settings.Settings:
@@ -210,6 +244,12 @@ def gymrec(request: pytest.FixtureRequest) -> Generator[Gymrec, None, None]:
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    if call.excinfo is not None and not item.config.getoption("fulltrace", False):
+        from .tracebacks import shorten
+
+        # Before the report is made: its longrepr shows the test's line and the message.
+        if shorten(call.excinfo.value):
+            call.excinfo = pytest.ExceptionInfo.from_exception(call.excinfo.value)
     report = yield
     record = item.stash.get(RECORD_KEY, None)
     if record is None or report.when != "call":
@@ -233,7 +273,14 @@ def pytest_runtest_makereport(
     if files and _junit_writes_stdout(item.config):
         # system-out of the JUnit test case: Jenkins' JUnit Attachments plugin and GitLab read
         # these lines; the terminal does not show them (the report is made already).
-        item.add_report_section("call", "stdout", attach.junit_lines(files, None))
+        root = _settings_of(item).junit_attachment_root
+        item.add_report_section(
+            "call",
+            "stdout",
+            attach.junit_lines(
+                files, None if root is None else item.config.invocation_params.dir / root
+            ),
+        )
     lines.append(attach.allure(files, data) or "")  # files, and every verdict's numbers
     text = "\n".join(line for line in lines if line)
     if report.failed or hasattr(report, "wasxfail"):
@@ -327,17 +374,23 @@ class GymrecSession:
     report.
     """
 
-    def __init__(self, config: pytest.Config, json_path: str | None) -> None:
+    def __init__(self, config: pytest.Config, settings: gymrec_settings.Settings) -> None:
         self.entries: list[dict[str, Any]] = []
         self.baseline_files: list[dict[str, str]] = []
         self.created_baselines: set[Any] = set()
         self.is_worker = hasattr(config, "workerinput")
-        self.json_path = json_path
+        self.json_path = settings.json
         self.json_problem: str | None = None
         #: Reports that could not be written (the GitHub summary), said at the end.
         self.problems: list[str] = []
         self.root = config.rootpath
         self.invocation_dir = config.invocation_params.dir
+        #: Where the GitHub job summary goes (and which setting named it), or None.
+        self.github_summary: tuple[str, str] | None = None
+        if settings.github_summary is not None:
+            self.github_summary = (settings.github_summary, settings.source("github_summary"))
+        elif os.environ.get("GITHUB_STEP_SUMMARY"):
+            self.github_summary = (os.environ["GITHUB_STEP_SUMMARY"], "GITHUB_STEP_SUMMARY")
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         data = getattr(report, "gymrec", None)
@@ -388,9 +441,8 @@ class GymrecSession:
             terminalreporter.write_line(f"gymrec: JSON summary written to {self.json_path}")
 
     def _github_summary(self, entries: list[dict[str, Any]], terminalreporter: Any) -> None:
-        """Append the verdict table to GitHub Actions' job summary when running there."""
-        path = os.environ.get("GITHUB_STEP_SUMMARY")
-        if self.is_worker or not path:
+        """Append the verdict table to GitHub Actions' job summary (or the file given)."""
+        if self.is_worker or self.github_summary is None:
             return
         from .errors import GymrecUsageError
         from .report import github
@@ -398,7 +450,8 @@ class GymrecSession:
         text = github.summary_markdown(entries)
         if not text:
             return
+        path, source = self.github_summary
         try:
-            github.append_summary(path, text, source="GITHUB_STEP_SUMMARY")
+            github.append_summary(self.invocation_dir / path, text, source=source)
         except GymrecUsageError as exc:
             self.problems.append(str(exc))

@@ -12,7 +12,8 @@ import enum
 import math
 import numbers
 import os
-from collections.abc import Callable, Iterable, Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping, Sized
 from typing import Any
 
 from .errors import GymrecUsageError
@@ -23,33 +24,86 @@ DEFAULT_SEEDS: tuple[int, ...] = tuple(range(10))
 DEFAULT_MAX_STEPS = 100_000
 
 
+#: Most episodes one test may run: its seeds, a sequential test's max_episodes, num_envs. A
+#: test's episodes are all kept in memory (returns, lengths, replays of the worst), and a
+#: million CartPole episodes already take hours; 10**9 would end in a MemoryError.
+MAX_EPISODES = 1_000_000
+#: Largest seed: 2**32 - 1. Gymnasium's own seeding takes any int >= 0, but many envs and
+#: wrappers seed numpy's legacy RandomState or C libraries with it, which stop at 32 bits.
+MAX_SEED = 2**32 - 1
+#: Digits read from text at most: more than any seed or count allowed, and far fewer than the
+#: 4300 past which int() refuses a string.
+_MAX_DIGITS = 20
+_DIGITS = re.compile(r"[0-9]+")
+
+
 def parse_seeds(text: str) -> tuple[int, ...]:
-    """``"20"`` -> 0..19; ``"5-9"`` -> 5..9 (inclusive); ``"1,5,9"``; parts mix: ``"0-9,20"``."""
+    """``"20"`` -> 0..19; ``"5-9"`` -> 5..9 (inclusive); ``"1,5,9"``; parts mix: ``"0-9,20"``.
+
+    At most :data:`MAX_EPISODES` seeds, each at most :data:`MAX_SEED`.
+    """
     text = text.strip()
     if not text:
         raise ValueError("the seed list is empty; give N (seeds 0..N-1), A-B or 1,5,9")
-    if text.isdigit():
-        count = int(text)
+    if _DIGITS.fullmatch(text):
+        count = _read_whole(text)
         if count == 0:
             raise ValueError("0 seeds: give at least 1 (N means seeds 0..N-1)")
-        return tuple(range(count))
+        return tuple(range(_checked_count(count)))
     seeds: list[int] = []
     for part in text.split(","):
         part = part.strip()
         first, dash, last = part.partition("-")
-        if not (first.isdigit() and (not dash or last.isdigit())):
+        if not (_DIGITS.fullmatch(first) and (not dash or _DIGITS.fullmatch(last))):
             raise ValueError(
                 f"{part!r} is not a seed or a range; seeds are integers >= 0 written as "
                 "N, A-B or 1,5,9"
             )
-        if dash:
-            start, stop = int(first), int(last)
-            if start > stop:
-                raise ValueError(f"range {part!r} is empty: write it as {stop}-{start}")
-            seeds.extend(range(start, stop + 1))
-        else:
-            seeds.append(int(first))
+        start = _checked_seed(_read_whole(first))
+        stop = _checked_seed(_read_whole(last)) if dash else start
+        if start > stop:
+            raise ValueError(f"range {part!r} is empty: write it as {stop}-{start}")
+        _checked_count(len(seeds) + stop - start + 1)
+        seeds.extend(range(start, stop + 1))
     return _unique(seeds)
+
+
+def _read_whole(digits: str) -> int:
+    """The number written in ``digits`` (ASCII), or a ValueError when it is far too large."""
+    significant = digits.lstrip("0") or "0"
+    if len(significant) > _MAX_DIGITS:
+        raise ValueError(
+            f"{significant[:12]}... ({len(significant)} digits) is far too large: a seed is at "
+            f"most {MAX_SEED} and a test runs at most {MAX_EPISODES:_} episodes"
+        )
+    return int(significant)
+
+
+def _checked_seed(seed: int) -> int:
+    if seed > MAX_SEED:
+        raise ValueError(
+            f"seed {shown(seed)} is larger than {MAX_SEED} (2**32 - 1), the largest seed many envs "
+            "accept (they seed numpy's RandomState or C code with 32 bits)"
+        )
+    return seed
+
+
+def _checked_count(count: int) -> int:
+    if count > MAX_EPISODES:
+        raise ValueError(
+            f"{shown(count)} seeds is more than the {MAX_EPISODES:_} episodes a test may "
+            "run; give fewer seeds (a nightly sweep of 0-9999 is already a lot)"
+        )
+    return count
+
+
+def _digits(number: int) -> int:
+    """Decimal digits of ``number`` (str() refuses past 4300 of them)."""
+    return (
+        len(str(abs(number)))
+        if number.bit_length() <= 10_000
+        else int(number.bit_length() * math.log10(2)) + 1
+    )
 
 
 def _unique(seeds: list[int]) -> tuple[int, ...]:
@@ -66,17 +120,51 @@ def coerce_seeds(value: object) -> tuple[int, ...]:
     if isinstance(value, str):
         return parse_seeds(value)
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        return parse_seeds(str(int(value)))  # N means 0..N-1, as on the command line
+        count = int(value)  # N means 0..N-1, as on the command line
+        if count < 1:
+            raise ValueError(f"{count} seeds: give at least 1 (N means seeds 0..N-1)")
+        return tuple(range(_checked_count(count)))
     if not isinstance(value, Iterable):
-        raise ValueError(f"seeds {value!r} must be N, 'A-B', '1,5,9' or an iterable of ints")
+        raise ValueError(f"seeds {shown(value)} must be N, 'A-B', '1,5,9' or an iterable of ints")
+    if isinstance(value, Sized):
+        try:
+            too_many = len(value) > MAX_EPISODES
+        except OverflowError:  # len(range(2**64))
+            too_many = True
+        if too_many:
+            raise ValueError(
+                f"{shown(value)} holds more than the {MAX_EPISODES:_} seeds a test may run; "
+                "give fewer seeds"
+            )
     seeds: list[int] = []
+    # Counted one by one as well: a generator may never end.
     for seed in value:
         if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or int(seed) < 0:
-            raise ValueError(f"seed {seed!r} is not an integer >= 0 (Gymnasium's reset(seed=...))")
-        seeds.append(int(seed))
+            raise ValueError(
+                f"seed {shown(seed)} is not an integer >= 0 (Gymnasium's reset(seed=...))"
+            )
+        seeds.append(_checked_seed(int(seed)))
+        if len(seeds) > MAX_EPISODES:
+            raise ValueError(
+                f"{shown(value)} holds more than the {MAX_EPISODES:_} seeds a test may run; "
+                "give fewer seeds"
+            )
     if not seeds:
         raise ValueError("the seed list is empty; give at least one seed")
     return _unique(seeds)
+
+
+def shown(value: object, limit: int = 80) -> str:
+    """``repr(value)`` for a message, cut to ``limit`` characters (an int of thousands of
+    digits has no repr at all: Python refuses to convert it)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 100:
+        return f"a {_digits(value)}-digit number"
+    try:
+        text = repr(value)
+    except Exception as exc:  # a huge int inside a list, a user's object whose __repr__ fails
+        size = f" of {len(value)} items" if isinstance(value, Sized) else ""
+        return f"<{type(value).__name__}{size} whose repr() raised {type(exc).__name__}>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _level(value: object, name: str, meaning: str) -> float:
@@ -85,10 +173,13 @@ def _level(value: object, name: str, meaning: str) -> float:
         try:
             value = float(value)
         except ValueError:
-            raise ValueError(f"{name} {value!r} is not a number") from None
+            raise ValueError(f"{name} {shown(value)} is not a number") from None
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{name} {value!r} is not a number")
-    level = float(value)
+        raise ValueError(f"{name} {shown(value)} is not a number")
+    try:
+        level = float(value)
+    except OverflowError:  # an int past 1e308
+        raise ValueError(f"{name} {shown(value)} must be in (0, 0.5]: {meaning}") from None
     if not (0.0 < level <= 0.5):
         raise ValueError(f"{name} {level!r} must be in (0, 0.5]: {meaning}")
     return level
@@ -107,20 +198,28 @@ def coerce_beta(value: object) -> float:
     )
 
 
-def _whole(value: object, minimum: int, hint: str = "") -> int:
-    """A whole number >= ``minimum`` from text or an int."""
+def _whole(value: object, minimum: int, hint: str = "", maximum: int | None = None) -> int:
+    """A whole number in [``minimum``, ``maximum``] from text or an int."""
     if isinstance(value, str):
-        try:
-            value = int(value)
-        except ValueError:
-            raise ValueError(f"{value!r} is not a whole number") from None
+        digits = value.strip()
+        if not _DIGITS.fullmatch(digits.removeprefix("-")):
+            raise ValueError(f"{shown(value)} is not a whole number")
+        value = -_read_whole(digits[1:]) if digits.startswith("-") else _read_whole(digits)
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) < minimum:
-        raise ValueError(f"{value!r} must be a whole number >= {minimum}{hint}")
+        raise ValueError(f"{shown(value)} must be a whole number >= {minimum}{hint}")
+    if maximum is not None and int(value) > maximum:
+        raise ValueError(f"{shown(value)} must be at most {maximum:_}{hint}")
     return int(value)
 
 
 def coerce_positive_int(value: object) -> int:
     return _whole(value, 1)
+
+
+def coerce_max_episodes(value: object) -> int:
+    return _whole(
+        value, 1, f" (a test runs at most {MAX_EPISODES:_} episodes)", maximum=MAX_EPISODES
+    )
 
 
 def coerce_max_videos(value: object) -> int:
@@ -134,21 +233,21 @@ def coerce_bounds(value: object) -> tuple[float, float] | None:
         value = value.replace(":", ",").split(",")
     try:
         lo, hi = (float(part) for part in value)  # type: ignore[attr-defined]
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ValueError(
-            f"bounds {value!r} must be two numbers (lo, hi), e.g. (0, 500) for CartPole-v1"
+            f"bounds {shown(value)} must be two numbers (lo, hi), e.g. (0, 500) for CartPole-v1"
         ) from None
     if not (math.isfinite(lo) and math.isfinite(hi)):
-        raise ValueError(f"bounds {value!r} must be finite")
+        raise ValueError(f"bounds {shown(value)} must be finite")
     if lo >= hi:
-        raise ValueError(f"bounds {value!r} need lo < hi")
+        raise ValueError(f"bounds {shown(value)} need lo < hi")
     return lo, hi
 
 
 def _path(value: object, what: str, example: str) -> str:
     """A file or folder path (a str or os.PathLike), not empty."""
     if not isinstance(value, (str, os.PathLike)):
-        raise ValueError(f"{value!r} is not a path (a str or os.PathLike)")
+        raise ValueError(f"{shown(value)} is not a path (a str or os.PathLike)")
     text = str(os.fspath(value)).strip()
     if not text:
         raise ValueError(f"the {what} is empty; give one such as {example}")
@@ -161,6 +260,14 @@ def coerce_json_path(value: object) -> str:
 
 def coerce_output(value: object) -> str:
     return _path(value, "output folder", "gymrec-results")
+
+
+def coerce_github_summary(value: object) -> str:
+    return _path(value, "GitHub job summary's path", "summary.md")
+
+
+def coerce_junit_attachment_root(value: object) -> str:
+    return _path(value, "attachment root", ". (the project folder)")
 
 
 class VideoMode(enum.Enum):
@@ -182,7 +289,7 @@ def coerce_video_mode(value: object) -> VideoMode:
         except ValueError:
             pass
     choices = ", ".join(mode.value for mode in VideoMode)
-    raise ValueError(f"video mode {value!r} is not one of: {choices}")
+    raise ValueError(f"video mode {shown(value)} is not one of: {choices}")
 
 
 class VectorizationMode(enum.Enum):
@@ -208,7 +315,7 @@ def coerce_vectorization_mode(value: object) -> VectorizationMode:
             return VectorizationMode(value.strip().lower())
         except ValueError:
             pass
-    raise ValueError(f"{value!r} must be {_MODE_CHOICES}")
+    raise ValueError(f"{shown(value)} must be {_MODE_CHOICES}")
 
 
 def check_vectorization_mode(mode: object, source: str) -> str:
@@ -225,7 +332,8 @@ _NUM_ENVS_HINT = " (envs run at once; 1 runs episodes one by one)"
 
 
 def coerce_num_envs(value: object) -> int:
-    return _whole(value, 1, _NUM_ENVS_HINT)
+    # More envs than the most episodes a test runs could never all be used.
+    return _whole(value, 1, _NUM_ENVS_HINT, maximum=MAX_EPISODES)
 
 
 def check_num_envs(num_envs: object, source: str) -> int:
@@ -233,12 +341,17 @@ def check_num_envs(num_envs: object, source: str) -> int:
     where it came from (text such as ``"2"`` is refused here: it belongs to an ini line)."""
     if isinstance(num_envs, bool) or not isinstance(num_envs, numbers.Integral):
         raise GymrecUsageError(
-            f"{source}: num_envs={num_envs!r} must be a whole number of envs run at once, "
+            f"{source}: num_envs={shown(num_envs)} must be a whole number of envs run at once, "
             "e.g. num_envs=4 (1 runs episodes one by one)"
         )
     if num_envs < 1:
         raise GymrecUsageError(
-            f"{source}: num_envs={num_envs!r} must be at least 1 (1 runs episodes one by one)"
+            f"{source}: num_envs={shown(num_envs)} must be at least 1 (1 runs episodes one by one)"
+        )
+    if int(num_envs) > MAX_EPISODES:
+        raise GymrecUsageError(
+            f"{source}: num_envs={shown(num_envs)} must be at most {MAX_EPISODES:_}, the most "
+            "episodes a test runs"
         )
     return int(num_envs)
 
@@ -268,7 +381,7 @@ def coerce_inconclusive(value: object) -> Inconclusive:
         return Inconclusive(str(value).strip().lower())
     except ValueError:
         choices = " or ".join(repr(choice.value) for choice in Inconclusive)
-        raise ValueError(f"inconclusive {value!r} must be {choices}") from None
+        raise ValueError(f"inconclusive {shown(value)} must be {choices}") from None
 
 
 class Blind(str, enum.Enum):
@@ -287,7 +400,7 @@ def coerce_blind(value: object) -> Blind:
         return Blind(str(value).strip().lower())
     except ValueError:
         choices = " or ".join(repr(choice.value) for choice in Blind)
-        raise ValueError(f"blind {value!r} must be {choices}") from None
+        raise ValueError(f"blind {shown(value)} must be {choices}") from None
 
 
 def parse_switch(text: str) -> bool:
@@ -297,14 +410,14 @@ def parse_switch(text: str) -> bool:
         return True
     if lowered in ("false", "no", "off", "0"):
         return False
-    raise ValueError(f"{text!r} is not true or false (also accepted: yes/no, on/off, 1/0)")
+    raise ValueError(f"{shown(text)} is not true or false (also accepted: yes/no, on/off, 1/0)")
 
 
 def coerce_switch(value: object) -> bool:
     if isinstance(value, str):
         return parse_switch(value)
     if not isinstance(value, bool):
-        raise ValueError(f"{value!r} must be True or False")
+        raise ValueError(f"{shown(value)} must be True or False")
     return value
 
 
@@ -324,6 +437,10 @@ class Setting:
     action: str = "store"
     #: Why a marker or a call may not set it (it is session-wide), or None when they may.
     session_only: str | None = None
+    #: The value names a file or folder. Written "--flag PATH" (not "--flag=PATH") with a path
+    #: that exists, pytest takes it for a test path and picks the rootdir and ini file from it
+    #: before any plugin is loaded; the plugin refuses that form.
+    is_path: bool = False
 
     @property
     def flag(self) -> str:
@@ -362,7 +479,8 @@ SETTINGS: dict[str, Setting] = {
             "write a JSON summary of every evaluated test (verdicts and episodes) to this file",
             metavar="PATH",
             session_only="covers the whole session: set it on the command line "
-            "(--gymrec-json PATH) or in the ini file",
+            "(--gymrec-json=PATH) or in the ini file",
+            is_path=True,
         ),
         Setting(
             "bounds",
@@ -392,6 +510,7 @@ SETTINGS: dict[str, Setting] = {
             "gymrec-results",
             "folder for videos, one subfolder per test (default: gymrec-results)",
             metavar="DIR",
+            is_path=True,
         ),
         Setting(
             "max_videos",
@@ -403,7 +522,7 @@ SETTINGS: dict[str, Setting] = {
         ),
         Setting(
             "max_episodes",
-            coerce_positive_int,
+            coerce_max_episodes,
             DEFAULT_MAX_EPISODES,
             "most episodes a sequential gymrec.assert_return() runs before it gives up as "
             f"inconclusive (default: {DEFAULT_MAX_EPISODES})",
@@ -460,6 +579,28 @@ SETTINGS: dict[str, Setting] = {
             "file: in a committed marker it would rewrite the baseline on every run, and the "
             "test could never fail",
         ),
+        Setting(
+            "github_summary",
+            coerce_github_summary,
+            None,
+            "append a Markdown table of the session's verdicts to this file (default: the file "
+            "named by $GITHUB_STEP_SUMMARY when GitHub Actions sets it)",
+            metavar="PATH",
+            session_only="covers the whole session: set it on the command line "
+            "(--gymrec-github-summary=PATH) or in the ini file",
+            is_path=True,
+        ),
+        Setting(
+            "junit_attachment_root",
+            coerce_junit_attachment_root,
+            None,
+            "write the [[ATTACHMENT|path]] lines of JUnit XML relative to this folder for files "
+            "inside it (GitLab resolves them against the project folder; default: absolute)",
+            metavar="DIR",
+            session_only="covers the whole session: set it on the command line "
+            "(--gymrec-junit-attachment-root=DIR) or in the ini file",
+            is_path=True,
+        ),
     )
 }
 
@@ -483,6 +624,8 @@ class Settings:
     update_baselines: bool
     num_envs: int
     vectorization_mode: VectorizationMode
+    github_summary: str | None
+    junit_attachment_root: str | None
     #: Where each value came from: "the default", "--gymrec-alpha", "ini option ...", ...
     sources: Mapping[str, str] = dataclasses.field(repr=False, compare=False)
 
@@ -506,7 +649,7 @@ class Settings:
                 continue
             refusal = SETTINGS[name].session_only
             if refusal is not None:
-                raise GymrecUsageError(f"{source}: {name}={value!r} {refusal}")
+                raise GymrecUsageError(f"{source}: {name}={shown(value)} {refusal}")
             values[name] = validate(name, value, source)
         return self.replaced(values, dict.fromkeys(values, source))
 
@@ -516,7 +659,7 @@ def validate(name: str, value: object, source: str) -> Any:
     try:
         return SETTINGS[name].coerce(value)
     except ValueError as exc:
-        raise GymrecUsageError(f"{source}: {name}={value!r}: {exc}") from None
+        raise GymrecUsageError(f"{source}: {name}={shown(value)}: {exc}") from None
 
 
 def marker_signature() -> str:
@@ -545,7 +688,7 @@ def from_text(
         try:
             values[name] = setting.coerce(text)
         except ValueError as exc:
-            raise GymrecUsageError(f"{source_of(setting)} = {text!r}: {exc}") from None
+            raise GymrecUsageError(f"{source_of(setting)} = {shown(text)}: {exc}") from None
         sources[name] = source_of(setting)
     return base.replaced(values, sources)
 
