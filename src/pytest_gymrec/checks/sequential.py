@@ -1,7 +1,7 @@
 """Sequential verdicts: run episodes until the evidence decides, at most ``max_episodes``.
 
-Two one-sided betting tests on returns scaled to [0, 1] by their known bounds (DESIGN.md 3,
-decision 6). In the default no-regression mode, with ``drop = tolerance * |at_least|``:
+Two one-sided betting tests on returns scaled to [0, 1] by their known bounds (docs/DESIGN.md
+section 3, decision 6). In the default no-regression mode, with ``drop = tolerance * |at_least|``:
 
 * FAIL when the evidence (capital of a bettor wagering that the mean is below ``at_least``)
   reaches 1/alpha. By Ville's inequality an agent whose mean is at least ``at_least`` fails with
