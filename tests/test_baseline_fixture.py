@@ -14,15 +14,12 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
+from helpers.policies import balance
 from pytest_gymrec import settings
 from pytest_gymrec.episodes import env_spec_data
 from pytest_gymrec.errors import GymrecFailure, GymrecUsageError
 from pytest_gymrec.fixture import Gymrec
 from pytest_gymrec.record import TestRecord as Record
-
-
-def balance(obs: np.ndarray) -> int:
-    return int(obs[2] + 0.5 * obs[3] > 0)
 
 
 def fixture_for(tmp_path: Path | None, nodeid: str = "test_x.py::test_y") -> Gymrec:
@@ -95,7 +92,7 @@ def test_spec_data_is_the_same_in_every_process() -> None:
     kwargs = data["kwargs"]
     assert kwargs["sutton_barto_reward"] is False
     assert kwargs["weights"] == [1.0, 2.0]
-    assert kwargs["policy"] == f"{__name__}.balance"
+    assert kwargs["policy"] == "helpers.policies.balance"
     assert "0x" not in json.dumps(data)
     assert json.loads(json.dumps(data)) == data
 

@@ -1,9 +1,9 @@
-"""End to end: assert_no_regression through real pytest runs (plain and ``-n 2``) on CartPole-v1.
+"""End to end: assert_no_regression through real pytest runs on CartPole-v1.
 
 Each test writes a small project into the pytester folder, runs pytest on it several times and
 changes the agent between runs, as a user would between commits. What depends on xdist (files
-written by workers, the summary gathered from their reports) runs both ways through
-``run_pytest``; error paths that do not run in-process once, to keep the suite fast.
+written by workers, the summary gathered from their reports) runs both ways (``xdist_matters``);
+the rest runs once, plain, and in-process where it can, to keep the suite fast.
 """
 
 from __future__ import annotations
@@ -64,6 +64,9 @@ def run_in_process(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
     return pytester.runpytest_inprocess("-p", "no:cacheprovider", *args)
 
 
+@pytest.mark.xdist_matters(
+    "workers write the baseline files; the controller lists them in the summary"
+)
 def test_the_whole_cycle(pytester: pytest.Pytester, run_pytest: Run) -> None:
     """Create and fail, pass, regress and fail, update, pass."""
     pytester.makeconftest(CONFTEST)
@@ -119,6 +122,7 @@ def test_the_whole_cycle(pytester: pytest.Pytester, run_pytest: Run) -> None:
     after_update.assert_outcomes(passed=1)
 
 
+@pytest.mark.xdist_matters("tests on different workers write files; the controller counts them all")
 def test_one_baseline_per_parameter_set_and_per_name(
     pytester: pytest.Pytester, run_pytest: Run
 ) -> None:

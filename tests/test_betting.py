@@ -13,8 +13,8 @@ import sys
 import numpy as np
 import pytest
 
+from helpers.return_shapes import ALL_SHAPES, moments, scaled
 from pytest_gymrec.checks import betting
-from return_shapes import ALL_SHAPES, moments, scaled
 
 ALPHA = 0.05
 RUNS = 2000

@@ -14,9 +14,9 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
+from helpers.return_shapes import BOUNDS, SHAPES, fixed_t_episodes, moments, scaled, true_mean
 from pytest_gymrec.checks import core, quantile, rate, sequential
 from pytest_gymrec.verdict import Mode
-from return_shapes import BOUNDS, SHAPES, fixed_t_episodes, moments, scaled, true_mean
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from gymnasium.wrappers import RecordEpisodeStatistics
 
+from helpers.policies import balance
 from pytest_gymrec.episodes import (
     EpisodeRecorder,
     KeepReplay,
@@ -24,17 +25,13 @@ from pytest_gymrec.errors import GymrecEnvError, GymrecPolicyError, GymrecUsageE
 from pytest_gymrec.record import Episode
 
 
-def balance(obs: Any) -> int:
-    return int(obs[2] + 0.5 * obs[3] > 0)
-
-
 def recorder_for(env: Any, episodes: list[Episode], max_steps: int = 100_000) -> EpisodeRecorder:
     return EpisodeRecorder(
         env, on_episode=episodes.append, label="test-env", rebuild=None, max_steps=max_steps
     )
 
 
-class Endless(gym.Env[np.ndarray, int]):
+class Endless(gym.Env[np.ndarray, int | np.int64]):
     """Never terminates; the reward is configurable to test the finiteness check."""
 
     observation_space = gym.spaces.Box(-1.0, 1.0, (1,))
@@ -47,7 +44,7 @@ class Endless(gym.Env[np.ndarray, int]):
         super().reset(seed=seed)
         return np.array([self.np_random.uniform(-1, 1)], dtype=np.float32), {}
 
-    def step(self, action: int) -> Any:
+    def step(self, action: int | np.int64) -> Any:
         return np.zeros(1, dtype=np.float32), self.reward, False, False, {}
 
 
@@ -310,7 +307,7 @@ def test_an_out_of_range_discrete_action_on_an_env_that_ignores_it_is_found_at_t
             super().__init__()
             self.steps = 0
 
-        def step(self, action: int) -> Any:
+        def step(self, action: int | np.int64) -> Any:
             self.steps += 1
             return np.zeros(1, dtype=np.float32), 1.0, False, self.steps >= 5, {}
 
@@ -438,7 +435,7 @@ def test_a_non_finite_reward_in_an_episode_that_ends_names_its_step() -> None:
             self.steps = 0
             return super().reset(seed=seed, options=options)
 
-        def step(self, action: int) -> Any:
+        def step(self, action: int | np.int64) -> Any:
             self.steps += 1
             reward = math.nan if self.steps == 4 else 1.0
             return np.zeros(1, dtype=np.float32), reward, self.steps == 6, False, {}
@@ -513,7 +510,7 @@ def test_bad_env_arguments() -> None:
 # -- which episodes keep their replay data ---------------------------------------------------
 
 
-class Lengths(gym.Env[np.ndarray, int]):
+class Lengths(gym.Env[np.ndarray, int | np.int64]):
     """Reward 1 a step; the episode for seed ``s`` lasts ``lengths[s]`` steps (its return)."""
 
     observation_space = gym.spaces.Box(-1.0, 1.0, (1,))
@@ -528,7 +525,7 @@ class Lengths(gym.Env[np.ndarray, int]):
         self.left = self.lengths[seed if seed is not None else 0]
         return np.zeros(1, dtype=np.float32), {}
 
-    def step(self, action: int) -> Any:
+    def step(self, action: int | np.int64) -> Any:
         self.left -= 1
         return np.zeros(1, dtype=np.float32), 1.0, self.left == 0, False, {}
 

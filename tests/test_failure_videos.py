@@ -12,10 +12,11 @@ import types
 from pathlib import Path
 from typing import Any
 
-import imageio.v2 as imageio
 import pytest
 
 import pytest_gymrec.record as gymrec_record
+from helpers.video_envs import ENV_ID, Painter
+from helpers.videos import frame_count
 from pytest_gymrec import baseline, filming
 from pytest_gymrec.artifacts import MAX_SLUG_LENGTH, VideoFolder, display_path, folder_for, slug_for
 from pytest_gymrec.episodes import EpisodeRecorder, resolve_env, run_episodes
@@ -30,7 +31,6 @@ from pytest_gymrec.failure_videos import (
 )
 from pytest_gymrec.record import Episode
 from pytest_gymrec.settings import VideoMode
-from video_envs import ENV_ID, Painter
 
 # -- slugs and folders -----------------------------------------------------------------------
 
@@ -93,7 +93,7 @@ HOSTILE_PIECES = [
 
 def hostile_node_ids(count: int, seed: int) -> list[str]:
     rng = random.Random(seed)
-    ids = set()
+    ids: set[str] = set()
     while len(ids) < count:
         parts = rng.choices(HOSTILE_PIECES, k=rng.randint(0, 6))
         shape = rng.randrange(4)
@@ -315,14 +315,6 @@ def recorded(
     run_episodes(recorder, lambda obs: 1 if obs[0] % 2 else 0, seeds, ENV_ID)
     recorder.close()
     return record
-
-
-def frame_count(path: Path) -> int:
-    reader = imageio.get_reader(str(path), format="FFMPEG")
-    try:
-        return sum(1 for _ in reader)
-    finally:
-        reader.close()
 
 
 def test_a_failing_test_films_the_lowest_returns(tmp_path: Path) -> None:
@@ -558,7 +550,7 @@ sys.path.insert(0, sys.argv[2])
 from pytest_gymrec.artifacts import VideoFolder
 from pytest_gymrec.episodes import EpisodeRecorder, resolve_env, run_episodes
 from pytest_gymrec.failure_videos import film
-from video_envs import ENV_ID
+from helpers.video_envs import ENV_ID
 
 episodes = []
 source = resolve_env(ENV_ID, "script", {})

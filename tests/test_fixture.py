@@ -6,17 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 import gymnasium as gym
-import numpy as np
 import pytest
 
+from helpers.policies import balance
 from pytest_gymrec import settings
 from pytest_gymrec.errors import GymrecEnvWarning, GymrecUsageError
 from pytest_gymrec.fixture import Gymrec
 from pytest_gymrec.record import TestRecord as Record
-
-
-def balance(obs: np.ndarray) -> int:
-    return int(obs[2] + 0.5 * obs[3] > 0)
 
 
 def make_fixture(**overrides: object) -> tuple[Gymrec, Record]:

@@ -54,6 +54,7 @@ def logged(pytester: pytest.Pytester) -> list[dict[str, object]]:
     ]
 
 
+@pytest.mark.xdist_matters("the hooks run on the workers, where the tests run")
 def test_hooks_see_every_episode_verdict_and_video(
     pytester: pytest.Pytester, run_pytest: Run, policies: None, xdist_args: tuple[str, ...]
 ) -> None:

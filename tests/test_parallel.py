@@ -15,7 +15,7 @@ import pytest
 from gymnasium.vector import AsyncVectorEnv, AutoresetMode, SyncVectorEnv
 from gymnasium.wrappers.vector import RecordEpisodeStatistics as VectorStatistics
 
-from parallel_envs import (
+from helpers.parallel_envs import (
     Dice,
     LeanModel,
     dice_factory,
@@ -151,8 +151,12 @@ def test_a_policy_sampling_the_given_envs_action_space_matches_seed_by_seed(
 
     want, _ = one_by_one(source, random_policy, SEEDS)
     # With a pool, the env and the policy travel together: the copy it samples is the one stepped.
-    options = {"executor": process_pool, "chunk_size": 2} if executor else {}
-    got, _ = in_parallel(source, random_policy, SEEDS, num_envs=3, **options)
+    if executor:
+        got, _ = in_parallel(
+            source, random_policy, SEEDS, num_envs=3, executor=process_pool, chunk_size=2
+        )
+    else:
+        got, _ = in_parallel(source, random_policy, SEEDS, num_envs=3)
     same_as_reference(got, want)
     assert len({tuple(e.actions[:8]) for e in got}) == len(SEEDS)  # really random per seed
 

@@ -1,4 +1,5 @@
-"""The plugin end to end: real pytest runs through pytester, plain and with ``-n 2``."""
+"""The plugin end to end: real pytest runs through pytester (also with ``-n 2`` where xdist
+changes what is tested: tests marked ``xdist_matters``)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ Run = Callable[..., pytest.RunResult]
 pytestmark = pytest.mark.usefixtures("policies")
 
 
+@pytest.mark.xdist_matters("the verdict table is built on the controller from the workers' reports")
 def test_pass_and_fail_with_a_report(pytester: pytest.Pytester, run_pytest: Run) -> None:
     pytester.makepyfile(
         test_agent="""
@@ -184,6 +186,9 @@ def test_settings_precedence(pytester: pytest.Pytester, run_pytest: Run) -> None
     run_pytest("--gymrec-seeds", "5-6").assert_outcomes(passed=5)
 
 
+@pytest.mark.xdist_matters(
+    "the reproduce line is built on a worker from the command line xdist forwards"
+)
 def test_cli_seeds_reach_the_reproduce_line(pytester: pytest.Pytester, run_pytest: Run) -> None:
     pytester.makepyfile(
         test_repro="""
@@ -359,6 +364,9 @@ def test_warnings_reach_the_user(pytester: pytest.Pytester, run_pytest: Run) -> 
     strict.assert_outcomes(failed=1)
 
 
+@pytest.mark.xdist_matters(
+    "junitxml writes on the controller the properties recorded on the workers"
+)
 def test_junit_xml_properties(pytester: pytest.Pytester, run_pytest: Run) -> None:
     pytester.makepyfile(
         test_junit="""
@@ -377,7 +385,7 @@ def test_junit_xml_properties(pytester: pytest.Pytester, run_pytest: Run) -> Non
     run_pytest("--junitxml=out.xml").assert_outcomes(passed=1, failed=1)
     root = ET.parse(pytester.path / "out.xml").getroot()
     properties = {
-        case.get("name"): {p.get("name"): p.get("value") for p in case.iter("property")}
+        case.attrib["name"]: {p.attrib["name"]: p.attrib["value"] for p in case.iter("property")}
         for case in root.iter("testcase")
     }
     assert properties["test_good"]["gymrec.verdict"] == "pass"
@@ -388,6 +396,9 @@ def test_junit_xml_properties(pytester: pytest.Pytester, run_pytest: Run) -> Non
     assert properties["test_good"]["gymrec.method"].startswith("betting test")
 
 
+@pytest.mark.xdist_matters(
+    "the JSON summary is gathered on the controller from the workers' reports"
+)
 def test_json_summary(pytester: pytest.Pytester, run_pytest: Run) -> None:
     pytester.makepyfile(
         test_json="""

@@ -8,9 +8,9 @@ from pathlib import Path
 import cmarkgfm
 import pytest
 
+from helpers.report_records import entry, paired_record, verdict_record
 from pytest_gymrec.errors import GymrecUsageError
 from pytest_gymrec.report.github import COLUMNS, DEFAULT_BUDGET, append_summary, summary_markdown
-from report_records import entry, paired_record, verdict_record
 
 
 class Tables(HTMLParser):

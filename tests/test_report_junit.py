@@ -11,14 +11,15 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from helpers.report_records import paired_record, verdict_record
 from pytest_gymrec.report.junit import all_properties, attachment_lines, properties
-from report_records import paired_record, verdict_record
 
 Run = Callable[..., pytest.RunResult]
 
 ATTACHMENT = re.compile(r"^\[\[ATTACHMENT\|(.+)\]\]$", re.MULTILINE)
 
 
+@pytest.mark.xdist_matters("attachment lines and properties cross from the workers to junitxml")
 @pytest.mark.usefixtures("policies")
 def test_jenkins_and_gitlab_find_every_video_and_plot(
     pytester: pytest.Pytester, run_pytest: Run

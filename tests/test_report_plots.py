@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from helpers.report_records import paired_record, sequential_record, verdict_record
 from pytest_gymrec.errors import GymrecUsageError
 from pytest_gymrec.report import plots
-from report_records import paired_record, sequential_record, verdict_record
 
 RED = (0xC6, 0x28, 0x28)  # a failing verdict's estimate; regressed seeds; filmed episodes
 GREEN = (0x2E, 0x7D, 0x32)  # a passing verdict's estimate; improved seeds
@@ -119,7 +119,7 @@ WITHOUT_MATPLOTLIB = """
 import sys
 sys.modules["matplotlib"] = None
 from pytest_gymrec.report import plots
-from report_records import verdict_record
+from helpers.report_records import verdict_record
 print(plots.unavailable())
 try:
     plots.verdict_png(verdict_record())

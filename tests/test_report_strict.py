@@ -7,8 +7,8 @@ import math
 
 import pytest
 
+from helpers.report_records import entry, paired_record, verdict_record
 from pytest_gymrec.report.strict import strict_json
-from report_records import entry, paired_record, verdict_record
 
 
 def refuse_constant(name: str) -> None:

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
+from helpers.report_records import entry, paired_record, sequential_record, verdict_record
 from pytest_gymrec.report.cells import detects
 from pytest_gymrec.report.terminal import verdict_table
-from report_records import entry, paired_record, sequential_record, verdict_record
 
 LONG_ID = "tests/agents/test_cartpole_regression.py::test_holds_against_release[ppo-block-3]"
 

@@ -44,10 +44,10 @@ def verdict(values: list[float], at_least: float, mode: Mode = Mode.NO_REGRESSIO
 
 def record_with(episodes: list[Episode], verdicts: list[Verdict]) -> TestRecord:
     record = TestRecord(nodeid="tests/test_agent.py::test_holds")
-    for item in episodes:
-        record.add_episode(item)
-    for item in verdicts:
-        record.add_verdict(item)
+    for episode_ in episodes:
+        record.add_episode(episode_)
+    for verdict in verdicts:
+        record.add_verdict(verdict)
     return record
 
 

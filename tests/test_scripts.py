@@ -19,11 +19,11 @@ import imageio_ffmpeg
 import pytest
 from gymnasium.wrappers import RecordEpisodeStatistics
 
+from helpers.video_envs import ENV_ID
+from helpers.videos import decode
 from pytest_gymrec.errors import GymrecFailure, GymrecUsageError, GymrecVideoWarning
 from pytest_gymrec.scripts import RecordedEnv, wrap
 from pytest_gymrec.video import MIN_SECONDS, SHORT_CLIP
-from test_video import decode
-from video_envs import ENV_ID
 
 
 def live_frames(frames: int, fps: float) -> int:
@@ -187,7 +187,8 @@ def test_videos_need_rgb_array_frames() -> None:
         (lambda ep: None, r"video_trigger returned None \(NoneType\) for episode 0; it must "),
         (
             lambda ep: ep % 2,
-            r"video_trigger returned 0 \(int\) for episode 0; it must take the episode number and return ",
+            r"video_trigger returned 0 \(int\) for episode 0; it must take the episode number "
+            "and return ",
         ),
     ],
     ids=["raises", "none", "int"],

@@ -1,4 +1,4 @@
-"""End to end through pytester (plain and -n 2): sequential assert_return, the extra checks,
+"""End to end through pytester: sequential assert_return, the extra checks,
 the new settings and their precedence, and every bad input."""
 
 from __future__ import annotations
@@ -7,9 +7,10 @@ from collections.abc import Callable
 
 import pytest
 
-from pytest_gymrec import fixture, settings
+from pytest_gymrec import settings
 from pytest_gymrec.errors import GymrecFailure, GymrecUsageError
 from pytest_gymrec.fixture import Gymrec
+from pytest_gymrec.record import TestRecord
 
 Runner = Callable[..., pytest.RunResult]
 
@@ -56,6 +57,9 @@ def test_make_loop_checks_through_result(gymrec):
 """
 
 
+@pytest.mark.xdist_matters(
+    "sequential verdicts reach the controller's verdict table from the workers"
+)
 def test_sequential_verdicts_end_to_end(
     pytester: pytest.Pytester, run_pytest: Runner, policies: None
 ) -> None:
@@ -300,8 +304,8 @@ def test_extra_checks_end_to_end(
 # -- the fixture object in-process: flags reach the test record ---------------------------------
 
 
-def make_gymrec(**marker: object) -> tuple[Gymrec, fixture.TestRecord]:
-    record = fixture.TestRecord(nodeid="test_x.py::test_x")
+def make_gymrec(**marker: object) -> tuple[Gymrec, TestRecord]:
+    record = TestRecord(nodeid="test_x.py::test_x")
     resolved = settings.defaults().layered("@pytest.mark.gymrec", marker)
     return Gymrec(resolved, record, "pytest test_x.py::test_x"), record
 

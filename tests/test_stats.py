@@ -126,8 +126,8 @@ def test_betting_bounds_hold_at_their_level() -> None:
         missed_upper = missed_lower = 0
         for _ in range(runs):
             x = draw(15)
-            missed_upper += betting.upper_bound(x, alpha) < true_mean
-            missed_lower += betting.lower_bound(x, alpha) > true_mean
+            missed_upper += int(betting.upper_bound(x, alpha) < true_mean)
+            missed_lower += int(betting.lower_bound(x, alpha) > true_mean)
         standard_error = math.sqrt(alpha * (1 - alpha) / runs)
         assert missed_upper / runs <= alpha + 3 * standard_error, name
         assert missed_lower / runs <= alpha + 3 * standard_error, name

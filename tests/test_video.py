@@ -17,7 +17,9 @@ import imageio.v2 as imageio
 import numpy as np
 import pytest
 
-import video_envs
+from helpers import video_envs
+from helpers.video_envs import ENV_ID, Painter
+from helpers.videos import decode
 from pytest_gymrec.artifacts import VideoFolder
 from pytest_gymrec.episodes import EpisodeRecorder, resolve_env, run_episodes
 from pytest_gymrec.errors import GymrecUsageError, GymrecVideoWarning
@@ -35,21 +37,6 @@ from pytest_gymrec.video import (
     replay,
     rgb_frame,
 )
-from video_envs import ENV_ID, Painter
-
-
-def decode(path: Path) -> tuple[int, tuple[int, int, int], float]:
-    """Frame count, (height, width, channels) and fps of an mp4, read back with imageio."""
-    reader = imageio.get_reader(str(path), format="FFMPEG")
-    try:
-        count = 0
-        shape: tuple[int, int, int] = (0, 0, 0)
-        for frame in reader:
-            count += 1
-            shape = frame.shape
-        return count, shape, float(reader.get_meta_data()["fps"])
-    finally:
-        reader.close()
 
 
 def frame(height: int, width: int, value: int = 0) -> np.ndarray:

@@ -14,7 +14,7 @@ import subprocess
 import imageio_ffmpeg
 import pytest
 
-import browser
+from helpers import browser
 
 pytestmark = pytest.mark.usefixtures("policies")
 

@@ -1,4 +1,5 @@
-"""Failure videos end to end: real pytest runs through pytester, plain and with ``-n 2``.
+"""Failure videos end to end: real pytest runs through pytester (also with ``-n 2`` where xdist
+carries what is tested from the workers: tests marked ``xdist_matters``).
 
 Every video a run reports is decoded back with imageio (frame count = episode length + 1: the
 reset frame and one per step).
@@ -6,34 +7,27 @@ reset frame and one per step).
 
 from __future__ import annotations
 
+import inspect
 import json
 import stat
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
 
-import imageio.v2 as imageio
 import pytest
+
+from helpers import video_envs as painter_envs
+from helpers.videos import frame_count
 
 Run = Callable[..., pytest.RunResult]
 
 pytestmark = pytest.mark.usefixtures("policies", "video_envs")
 
-VIDEO_ENVS = Path(__file__).with_name("video_envs.py")
-
 
 @pytest.fixture
 def video_envs(pytester: pytest.Pytester) -> None:
     """``video_envs.py`` (the misbehaving Painter env) in the pytester folder."""
-    pytester.makepyfile(video_envs=VIDEO_ENVS.read_text())
-
-
-def frame_count(path: Path) -> int:
-    reader = imageio.get_reader(str(path), format="FFMPEG")
-    try:
-        return sum(1 for _ in reader)
-    finally:
-        reader.close()
+    pytester.makepyfile(video_envs=inspect.getsource(painter_envs))
 
 
 def junit_properties(path: Path) -> dict[str, list[tuple[str, str]]]:
@@ -50,6 +44,7 @@ def videos_in(folder: Path) -> list[str]:
     return sorted(path.name for path in folder.glob("*.mp4")) if folder.is_dir() else []
 
 
+@pytest.mark.xdist_matters("videos filmed on a worker reach the JSON summary and JUnit XML")
 def test_a_failing_test_gets_videos_in_every_report(
     pytester: pytest.Pytester, run_pytest: Run
 ) -> None:
@@ -352,6 +347,7 @@ def test_runs_afterwards(gymrec):
 """
 
 
+@pytest.mark.xdist_matters("missing videos from a worker reach the JSON summary and JUnit XML")
 def test_a_renderer_that_aborts_the_process_costs_only_its_videos(
     pytester: pytest.Pytester, run_pytest: Run
 ) -> None:
@@ -519,6 +515,7 @@ def test_dist_each_gives_every_worker_its_own_folder(pytester: pytest.Pytester) 
         assert len(videos_in(folder)) == 2
 
 
+@pytest.mark.xdist_matters("pytest-html writes on the controller from the extras the workers send")
 def test_pytest_html_gets_the_videos(pytester: pytest.Pytester, run_pytest: Run) -> None:
     pytest.importorskip("pytest_html")
     pytester.makepyfile(test_broken=BROKEN_AGENT)

@@ -16,7 +16,7 @@ import numpy as np
 from gymnasium import spaces
 
 
-class Painter(gym.Env[np.ndarray, int]):
+class Painter(gym.Env[np.ndarray, int | np.int64]):
     """A deterministic env whose frames show the step number; options make it misbehave.
 
     Reward per step: the action plus the episode's start value (drawn from ``np_random`` at
@@ -31,7 +31,9 @@ class Painter(gym.Env[np.ndarray, int]):
     step 2 raise. ``render_log`` names a file that gets one line per frame rendered.
     """
 
-    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["rgb_array"], "render_fps": 10}
+    # gym.make reads the class's metadata (render modes) before building; gymnasium declares it
+    # an instance attribute, which __init__ sets per env (render_fps), so no ClassVar here.
+    metadata: dict[str, Any] = {"render_modes": ["rgb_array"], "render_fps": 10}  # noqa: RUF012
     #: Frames rendered in this process (for "raise-then-abort").
     rendered: ClassVar[int] = 0
 
@@ -68,7 +70,7 @@ class Painter(gym.Env[np.ndarray, int]):
             self.start = int(options["start"])
         return np.array([float(self.start)]), {}
 
-    def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+    def step(self, action: int | np.int64) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         self.t += 1
         rendering = self.render_mode is not None
         if rendering and self.when_rendering == "raise" and self.t == 2:
@@ -115,7 +117,8 @@ class Painter(gym.Env[np.ndarray, int]):
 
 ENV_ID = "GymrecPainter-v0"
 if ENV_ID not in gym.registry:
-    gym.register(ENV_ID, entry_point=Painter, max_episode_steps=1000)
+    # By name, as Gymnasium's own envs are (helpers.video_envs, or video_envs in pytester).
+    gym.register(ENV_ID, entry_point=f"{__name__}:Painter", max_episode_steps=1000)
 
 
 def painter_factory(**kwargs: Any) -> Painter:
@@ -128,6 +131,6 @@ def stubborn_factory() -> Painter:
     return Painter()
 
 
-def rendering_factory() -> gym.Env[np.ndarray, int]:
+def rendering_factory() -> gym.Env[np.ndarray, int | np.int64]:
     """A zero-argument factory without kwargs whose env renders rgb_array anyway."""
     return Painter(render_mode="rgb_array")
