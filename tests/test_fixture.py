@@ -50,15 +50,18 @@ def test_evaluate_closes_what_it_built_but_not_what_it_was_given() -> None:
     assert gymrec.result.episodes == []  # evaluate's episodes are not make/wrap episodes
 
 
-def test_close_closes_every_made_and_wrapped_env_once() -> None:
+def test_close_closes_every_made_and_wrapped_env_once(monkeypatch: pytest.MonkeyPatch) -> None:
     gymrec, _ = make_fixture()
     made = gymrec.make("CartPole-v1")
+    made_closed: list[str] = []
+    # Wrappers close down the chain: the base env's close() runs once per close of the chain.
+    monkeypatch.setattr(made.unwrapped, "close", lambda: made_closed.append("made"))
     inner = CloseCounter(gym.make("CartPole-v1"))
     gymrec.wrap(inner)
     gymrec.close()
     gymrec.close()  # teardown may run it again: nothing is closed twice
     assert inner.closed == 1
-    assert made.env is not None
+    assert made_closed == ["made"]
 
 
 def test_close_keeps_closing_after_an_error() -> None:

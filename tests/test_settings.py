@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from helpers.parsed_settings import flag_help, resolved
 from pytest_gymrec import settings
 from pytest_gymrec.errors import GymrecUsageError
 
@@ -130,11 +131,42 @@ def test_session_wide_settings_are_refused_per_test() -> None:
     assert "update_baselines" not in signature
 
 
-def test_every_setting_has_flag_and_ini_names() -> None:
-    for setting in settings.SETTINGS.values():
-        assert setting.flag == "--gymrec-" + setting.name.replace("_", "-")
-        assert setting.ini_name == "gymrec_" + setting.name
-        assert setting.help
+#: Text a user might give each setting of the command line, none of them the default.
+GIVEN_TEXT = {
+    "seeds": "3-5",
+    "alpha": "0.05",
+    "json": "out.json",
+    "video": "on",
+    "output": "videos",
+    "max_videos": "1",
+    "max_episodes": "50",
+    "beta": "0.2",
+    "inconclusive": "fail",
+    "blind": "warn",
+    "num_envs": "2",
+    "vectorization_mode": "async",
+    "update_baselines": "true",
+    "github_summary": "summary.md",
+    "junit_attachment_root": "project",
+}
+
+
+def test_every_flag_has_help_and_an_ini_twin_of_the_same_name(pytester: pytest.Pytester) -> None:
+    """What ``pytest --help`` lists works: ``--gymrec-max-videos=1`` and the ini line
+    ``gymrec_max_videos = 1`` set the setting ``max_videos`` (the marker's key), each named as
+    the value's source."""
+    flags = flag_help(pytester)
+    assert all(flags.values())  # every flag says what it does
+    names = {flag: flag.removeprefix("--gymrec-").replace("-", "_") for flag in flags}
+    assert sorted(names.values()) == sorted(GIVEN_TEXT)  # a new flag needs a value above
+    default = settings.defaults()
+    for flag, name in names.items():
+        text = GIVEN_TEXT[name]
+        by_flag = resolved(pytester, flag if name == "update_baselines" else f"{flag}={text}")
+        by_ini = resolved(pytester, ini=f"gymrec_{name} = {text}")
+        assert getattr(by_flag, name) == getattr(by_ini, name) != getattr(default, name), name
+        assert by_flag.source(name) == flag
+        assert by_ini.source(name).startswith(f"ini option gymrec_{name} in ")
 
 
 def test_video_mode() -> None:
