@@ -576,7 +576,7 @@ def test_the_whole_cycle(tmp_path: Path) -> None:
     record = Record("test_x.py::test_y")
     with pytest.raises(GymrecFailure, match=r"mean change vs baseline >= -\S+ FAILED") as failed:
         run_check(tmp_path, result, record)
-    assert f"baseline: baseline {path}" in str(failed.value)
+    assert f"baseline: {path}" in str(failed.value)
     assert "pytest test_x.py::test_y --gymrec-update-baselines" in str(failed.value)
     assert record.verdicts[0].outcome is Outcome.FAIL
     flagged_seeds = [flagged.seed for flagged, _ in record.flagged]

@@ -662,7 +662,7 @@ def check_against_file(
         bounds_source=bounds_source,
         origin=paired.Origin(
             label=label,
-            baseline=f"baseline {path}",
+            baseline=str(path),
             reproduce=reproduce,
             update_command=update_command,
             record_hint=f"record them with {UPDATE_FLAG}",

@@ -104,6 +104,11 @@ class Sight:
     wanted_needed: int | None = None
     #: Why no drop can be stated (e.g. returns without spread and no bounds).
     unknown: str = ""
+    #: Probability with which ``drop`` is caught (POWER; a sequential test's is 1 - beta).
+    power: float = POWER
+    #: The smallest drop ANY valid test catches with ``power`` at this n on these bounds
+    #: (stated when it explains a wide interval: the data, not the method, is the limit).
+    floor: float | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -283,17 +288,23 @@ def _sight_lines(verdict: Verdict, sight: Sight) -> list[str]:
     if sight.drop is not None:
         if sight.phrase:
             lines.append(
-                f"detectable: caught with {POWER:.0%} probability at n={n} {sight.phrase}; "
-                "fewer may pass"
+                f"detectable: caught with {sight.power:.0%} probability at n={n} "
+                f"{sight.phrase}; fewer may pass"
             )
         else:
             to = sight.line - sight.drop if sight.direction == "below" else sight.line + sight.drop
             assumption = f" {sight.assumption}" if sight.assumption else ""
             lines.append(
                 f"detectable: a {shift} of {fmt(sight.drop)} {sight.direction} "
-                f"{fmt(sight.line)} (to {fmt(to)}) is caught with {POWER:.0%} probability at "
-                f"n={n}{assumption}; smaller {shift}s may pass"
+                f"{fmt(sight.line)} (to {fmt(to)}) is caught with {sight.power:.0%} probability "
+                f"at n={n}{assumption}; smaller {shift}s may pass"
             )
+            if sight.floor is not None and sight.drop < 2 * sight.floor:  # the data is the limit
+                lines.append(
+                    f"floor: no valid test catches a {shift} smaller than {fmt(sight.floor)} "
+                    f"with {sight.power:.0%} probability at n={n} on these bounds (a little "
+                    "mass at the best value can hide it); more episodes lower it"
+                )
     elif sight.unknown:
         lines.append(f"detectable: unknown: {sight.unknown}")
     elif verdict.outcome is Outcome.BLIND or sight.needed is not None:

@@ -240,6 +240,15 @@ def detectable_drop(side: Side, rng: np.random.Generator) -> tuple[float | None,
     return _t_detectable_drop(n, sd, side.alpha), "if values spread like these (Student t)", ""
 
 
+def floor(side: Side) -> float | None:
+    """The smallest drop below the line that ANY valid test on these bounds catches with
+    probability POWER at this n (None without bounds: no such floor for an approximate t)."""
+    if side.bounds is None:
+        return None
+    _, m = side.scaled
+    return betting.floor_drop(m, side.values.size, side.alpha) * (side.bounds[1] - side.bounds[0])
+
+
 def episodes_to_fail(side: Side) -> int | None:
     """Fewest episodes with which a bounded check can fail at all (all values at the worst
     bound); below it the check is blind. None when no count up to the search limit does."""

@@ -205,4 +205,5 @@ def _sight(
         wanted=wanted,
         wanted_needed=wanted_needed,
         unknown=unknown,
+        floor=core.floor(side),
     )

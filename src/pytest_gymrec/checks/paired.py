@@ -252,9 +252,11 @@ def decide_paired(
     shifted_low, shifted_high = core.one_sided_bounds(side)
     # mean(new - baseline) = mean(new - r * baseline) - margin (with the baseline's own mean).
     low, high = shifted_low - margin, shifted_high - margin
-    if not identical and outcome is not Outcome.INCONCLUSIVE:
-        relation = "<" if outcome is Outcome.FAIL else "is not below"
-        here = f"{fmt(high)} {relation} {fmt(-margin)}"
+    if outcome is not Outcome.INCONCLUSIVE:
+        if not identical:
+            relation = "<" if outcome is Outcome.FAIL else "is not below"
+            here = f"{fmt(high)} {relation} {fmt(-margin)}"
+        # An unchanged agent passes, but only a comparison that could have failed says so.
         drop, assumption, unknown = core.detectable_drop(side, rng_for(rng_key))
         needed = None
         if drop is None and not unknown:
@@ -269,6 +271,7 @@ def decide_paired(
                 assumption=assumption.replace("values", "changes"),
                 needed=needed,
                 unknown=unknown.replace("value", "change"),
+                floor=core.floor(side),
             ),
         )
     level = f"{100 * (1 - alpha):g}%"
@@ -397,7 +400,10 @@ def compare(
     pairing = pair(baseline, {seed: (e.return_, e.length) for seed, e in new.items()})
     if not pairing.seeds:
         raise GymrecFailure(no_shared_seeds)
-    for values, whose in ((pairing.baseline, f"{origin.baseline}"), (pairing.new, "this run")):
+    for values, whose in (
+        (pairing.baseline, f"baseline {origin.baseline}"),
+        (pairing.new, "this run"),
+    ):
         core.checked_values(
             values, pairing.seeds, bounds, bounds_source, "return", f"{caller}: {whose}"
         )

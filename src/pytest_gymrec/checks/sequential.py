@@ -336,7 +336,13 @@ def _verdict(
     ]
     if outcome is Outcome.INCONCLUSIVE:
         facts.append(_resolution(plan, x, float(np.mean(values)), low, high, max_episodes))
-    sights: tuple[Sight, ...] = ()
+    # What it can see is what it was planned to see: the declared drop, passed with probability
+    # at most beta (caught with 1 - beta), whenever it stops.
+    sights: tuple[Sight, ...] = (
+        (Sight(line=plan.at_least, direction="below", drop=drop, power=1 - plan.beta),)
+        if plan.mode is Mode.NO_REGRESSION
+        else ()
+    )
     if outcome is Outcome.BLIND:
         sights = (Sight(line=plan.fail_line, direction="below", drop=None, needed=needed),)
     return Verdict(
