@@ -14,6 +14,9 @@ from pytest_gymrec.record import TestRecord
 
 Runner = Callable[..., pytest.RunResult]
 
+#: For runs whose failing tests are not about videos: filming 500-step episodes costs seconds.
+NO_VIDEOS = "--gymrec-video=off"
+
 SEQUENTIAL_TESTS = """
 import pytest
 from policies import balance, push_left
@@ -112,7 +115,7 @@ def test_inconclusive_setting_precedence(
         f"@pytest.mark.gymrec(bounds=(0, 500), {marker})",
     )
     pytester.makepyfile(test_undecided=source)
-    result = run_pytest("--gymrec-max-episodes", "5", "-s", *args)
+    result = run_pytest(NO_VIDEOS, "--gymrec-max-episodes", "5", "-s", *args)
     result.assert_outcomes(**{outcome: 1}, warnings=1 if outcome == "passed" else 0)
     assert "INCONCLUSIVE" in result.stdout.str()
     assert "all 5 episodes allowed ran" in result.stdout.str()
