@@ -13,10 +13,11 @@ import sys
 import textwrap
 import types
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from pytest_gymrec import baseline
+from pytest_gymrec import baseline, settings
 from pytest_gymrec.baseline import Baseline, BaselineEpisode
 from pytest_gymrec.errors import GymrecBaselineError, GymrecUsageError
 from pytest_gymrec.plugin import GymrecSession
@@ -24,9 +25,9 @@ from pytest_gymrec.plugin import GymrecSession
 TEST_FILE = Path("/project/tests/test_agent.py")
 
 
-def make_baseline(returns: dict[int, float] | None = None, **overrides: object) -> Baseline:
+def make_baseline(returns: dict[int, float] | None = None, **overrides: Any) -> Baseline:
     returns = {0: 500.0, 1: 212.5, 2: -3.25} if returns is None else returns
-    fields: dict[str, object] = {
+    fields: dict[str, Any] = {
         "env": "CartPole-v1",
         "env_spec": {
             "id": "CartPole-v1",
@@ -43,7 +44,7 @@ def make_baseline(returns: dict[int, float] | None = None, **overrides: object) 
         "test": "tests/test_agent.py::test_agent",
     }
     fields.update(overrides)
-    return Baseline(**fields)  # type: ignore[arg-type]
+    return Baseline(**fields)
 
 
 # -- where baselines live ----------------------------------------------------------------------
@@ -481,11 +482,16 @@ def test_summary_lines_group_by_action(tmp_path: Path) -> None:
     assert baseline.summary_lines([], tmp_path) == []
 
 
-def test_session_state_reads_plain_report_data(tmp_path: Path) -> None:
+def test_session_state_reads_plain_report_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)  # no job summary here, even in CI
+    # Stand-ins with only the attributes the session reads (the ignores below): plain data, as
+    # reports arrive from xdist workers.
     config = types.SimpleNamespace(
         rootpath=tmp_path, invocation_params=types.SimpleNamespace(dir=tmp_path)
     )
-    summary = GymrecSession(config, None)  # type: ignore[arg-type]
+    summary = GymrecSession(config, settings.defaults())  # type: ignore[arg-type]
     entry = {"path": str(tmp_path / "x.json"), "action": baseline.CREATED}
     call = types.SimpleNamespace(
         when="call", outcome="failed", gymrec={"verdicts": [], "baselines": [entry]}

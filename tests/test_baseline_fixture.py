@@ -83,7 +83,7 @@ def test_spec_data_is_the_same_in_every_process() -> None:
         },
     )
 
-    class Stand:
+    class Stand:  # an env stand-in with only a spec (the ignore below)
         def __init__(self, **kwargs: object) -> None:
             self.spec = spec_with_objects
 

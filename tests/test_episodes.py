@@ -31,11 +31,12 @@ def recorder_for(env: Any, episodes: list[Episode], max_steps: int = 100_000) ->
     )
 
 
-class Endless(gym.Env[np.ndarray, int | np.int64]):
-    """Never terminates; the reward is configurable to test the finiteness check."""
+class Endless(gym.Env[np.ndarray, Any]):
+    """Never terminates; the reward is configurable to test the finiteness check. Any action:
+    subclasses change the action space."""
 
     observation_space = gym.spaces.Box(-1.0, 1.0, (1,))
-    action_space = gym.spaces.Discrete(2)
+    action_space: gym.spaces.Space[Any] = gym.spaces.Discrete(2)
 
     def __init__(self, reward: float = 1.0) -> None:
         self.reward = reward
@@ -44,7 +45,7 @@ class Endless(gym.Env[np.ndarray, int | np.int64]):
         super().reset(seed=seed)
         return np.array([self.np_random.uniform(-1, 1)], dtype=np.float32), {}
 
-    def step(self, action: int | np.int64) -> Any:
+    def step(self, action: Any) -> Any:
         return np.zeros(1, dtype=np.float32), self.reward, False, False, {}
 
 
@@ -221,7 +222,7 @@ def test_actions_are_checked_before_an_env_that_clips_them_in_place() -> None:
     """The recorder stores the action before the env sees it: in-place clipping hides nothing."""
 
     class ClipsInPlace(Endless):
-        action_space = gym.spaces.Box(-1.0, 1.0, (2,))  # type: ignore[assignment]
+        action_space = gym.spaces.Box(-1.0, 1.0, (2,))
 
         def step(self, action: Any) -> Any:
             np.clip(action, -1.0, 1.0, out=action)
@@ -318,7 +319,7 @@ def test_an_out_of_range_discrete_action_on_an_env_that_ignores_it_is_found_at_t
 
 
 class DictActions(Endless):
-    action_space = gym.spaces.Dict(  # type: ignore[assignment]
+    action_space = gym.spaces.Dict(
         {"move": gym.spaces.Discrete(3), "speed": gym.spaces.Box(0.0, 1.0, (1,))}
     )
 
@@ -386,7 +387,7 @@ def test_action_problem_accepts_members() -> None:
 
 def test_actions_of_other_spaces_are_checked_with_contains() -> None:
     class TextActions(Endless):
-        action_space = gym.spaces.Text(max_length=3)  # type: ignore[assignment]
+        action_space = gym.spaces.Text(max_length=3)
 
         def step(self, action: Any) -> Any:
             return super().step(0)

@@ -487,7 +487,7 @@ def test_a_factory_the_child_cannot_import_is_filmed_here_with_a_note(
 
     phantom_painter.__module__ = phantom.__name__
     phantom_painter.__qualname__ = "phantom_painter"
-    phantom.phantom_painter = phantom_painter  # type: ignore[attr-defined]
+    vars(phantom)["phantom_painter"] = phantom_painter
     monkeypatch.setitem(sys.modules, phantom.__name__, phantom)
     record = recorded(tmp_path, [0], env=phantom_painter)
     videos = produce(record, VideoMode.ON, 1, test_failed=True)

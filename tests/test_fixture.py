@@ -64,7 +64,7 @@ def test_close_closes_every_made_and_wrapped_env_once(monkeypatch: pytest.Monkey
     assert made_closed == ["made"]
 
 
-def test_close_keeps_closing_after_an_error() -> None:
+def test_close_keeps_closing_after_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
     gymrec, _ = make_fixture()
     failing = CloseCounter(gym.make("CartPole-v1"))
     later = CloseCounter(gym.make("CartPole-v1"))
@@ -74,7 +74,7 @@ def test_close_keeps_closing_after_an_error() -> None:
     def explode() -> None:
         raise OSError("display gone")
 
-    failing.close = explode  # type: ignore[method-assign]
+    monkeypatch.setattr(failing, "close", explode)
     # A failing close() is reported, never raised: the episodes and verdicts stand.
     with pytest.warns(GymrecEnvWarning, match="env.close\\(\\) raised OSError: display gone"):
         gymrec.close()

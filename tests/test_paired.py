@@ -74,8 +74,8 @@ def evaluation(
     )
 
 
-def stored(returns: dict[int, float], **overrides: object) -> Baseline:
-    fields: dict[str, object] = {
+def stored(returns: dict[int, float], **overrides: Any) -> Baseline:
+    fields: dict[str, Any] = {
         "env": "CartPole-v1",
         "env_spec": dict(SPEC),
         "episodes": tuple(
@@ -85,7 +85,7 @@ def stored(returns: dict[int, float], **overrides: object) -> Baseline:
         "versions": baseline.installed_versions(),
     }
     fields.update(overrides)
-    return Baseline(**fields)  # type: ignore[arg-type]
+    return Baseline(**fields)
 
 
 def run_of(returns: dict[int, float]) -> dict[int, tuple[float, int]]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import warnings
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -42,7 +43,7 @@ def subject_of(episodes: list[Episode]) -> Subject:
 
 
 def mean_case(
-    returns: list[float], *, at_least: float, bounds: tuple[float, float] | None, **kw: object
+    returns: list[float], *, at_least: float, bounds: tuple[float, float] | None, **kw: Any
 ) -> Case:
     episodes = episodes_of(returns)
     decision = mean.decide_mean(
@@ -54,7 +55,7 @@ def mean_case(
         mode=Mode.NO_REGRESSION,
         rng_key="t.py::test",
         subject=subject_of(episodes),
-        **kw,  # type: ignore[arg-type]
+        **kw,
     )
     return decision, episodes
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import numpy as np
 
@@ -16,7 +17,7 @@ from pytest_gymrec.report.terminal import verdict_table
 from pytest_gymrec.verdict import Mode, Subject, Verdict
 
 
-def episode(seed: int | None, return_: float, **kw: object) -> Episode:
+def episode(seed: int | None, return_: float, **kw: Any) -> Episode:
     return Episode(
         seed=seed,
         return_=return_,
@@ -25,7 +26,7 @@ def episode(seed: int | None, return_: float, **kw: object) -> Episode:
         terminated=return_ < 500,
         truncated=return_ >= 500,
         env_label="CartPole-v1",
-        **kw,  # type: ignore[arg-type]
+        **kw,
     )
 
 

@@ -21,7 +21,7 @@ from pytest_gymrec.results import CheckContext, EvalResult
 from pytest_gymrec.verdict import Outcome, Verdict
 
 
-def episode(seed: int | None, return_: float, length: int | None = None, **kw: object) -> Episode:
+def episode(seed: int | None, return_: float, length: int | None = None, **kw: Any) -> Episode:
     steps = int(return_) if length is None else length
     return Episode(
         seed=seed,
@@ -30,7 +30,7 @@ def episode(seed: int | None, return_: float, length: int | None = None, **kw: o
         wall_time=0.01,
         terminated=True,
         truncated=False,
-        **kw,  # type: ignore[arg-type]
+        **kw,
     )
 
 
@@ -41,8 +41,8 @@ class Collected:
         self.verdicts: list[Verdict] = []
         self.flagged: list[tuple[Episode, str]] = []
 
-    def context(self, **overrides: object) -> CheckContext:
-        settings: dict[str, object] = {
+    def context(self, **overrides: Any) -> CheckContext:
+        settings: dict[str, Any] = {
             "alpha": 0.05,
             "bounds": (0.0, 500.0),
             "bounds_source": "@pytest.mark.gymrec on t.py::test",
@@ -52,7 +52,7 @@ class Collected:
             "flag": lambda episode, reason: self.flagged.append((episode, reason)),
         }
         settings.update(overrides)
-        return CheckContext(**settings)  # type: ignore[arg-type]
+        return CheckContext(**settings)
 
 
 def good(n: int = 40) -> list[Episode]:

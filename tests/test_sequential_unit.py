@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -382,10 +383,10 @@ def test_quantile_bounds_are_dual_to_the_rules() -> None:
         assert bool(quantile.quantile_certified(below, 40, 0.2, 0.05)) == (line <= low)
 
 
-def check_quantile(values: list[float], **kwargs: object) -> tuple[Verdict, list[int]]:
+def check_quantile(values: list[float], **kwargs: Any) -> tuple[Verdict, list[int]]:
     """The verdict, and the indices of the episodes it flags (on the wrong side of a line)."""
     subject = Subject("Env-v0", tuple(range(len(values))), None)
-    arguments: dict[str, object] = {
+    arguments: dict[str, Any] = {
         "at_least": None,
         "at_most": None,
         "alpha": 0.01,
@@ -395,7 +396,7 @@ def check_quantile(values: list[float], **kwargs: object) -> tuple[Verdict, list
     }
     arguments.update(kwargs)
     q = arguments.pop("q", 0.1)
-    decision = quantile.decide_quantile(values, q, **arguments)  # type: ignore[arg-type]
+    decision = quantile.decide_quantile(values, q, **arguments)
     return decision.verdict, sorted({index for index, _ in decision.flagged})
 
 
