@@ -293,6 +293,7 @@ def failure_sections(output: str) -> dict[str, list[str]]:
     return sections
 
 
+@pytest.mark.xdist_matters("the report, and its traceback, is made on a worker")
 def test_usage_errors_show_the_users_line_and_the_message(
     pytester: pytest.Pytester, run_pytest: Run
 ) -> None:
@@ -367,6 +368,7 @@ def test_new(gymrec):
 
 
 @pytest.mark.usefixtures("policies")
+@pytest.mark.xdist_matters("the rerun runs on a worker, whose session set must remember the file")
 def test_a_rerun_of_a_created_baseline_still_fails(
     pytester: pytest.Pytester, run_pytest: Run
 ) -> None:
