@@ -462,7 +462,8 @@ SETTINGS: dict[str, Setting] = {
             "seeds",
             coerce_seeds,
             DEFAULT_SEEDS,
-            "env seeds, one episode each: N (0..N-1), A-B, or 1,5,9 (default: 10)",
+            "env seeds, one episode each: N (0..N-1), A-B, or 1,5,9 (default: 10; at most "
+            f"{MAX_EPISODES:_} seeds, each at most {MAX_SEED})",
             metavar="SEEDS",
         ),
         Setting(
