@@ -159,11 +159,20 @@ def test_every_flag_has_help_and_an_ini_twin_of_the_same_name(pytester: pytest.P
     assert all(flags.values())  # every flag says what it does
     names = {flag: flag.removeprefix("--gymrec-").replace("-", "_") for flag in flags}
     assert sorted(names.values()) == sorted(GIVEN_TEXT)  # a new flag needs a value above
+    # All at once: one configured session for the flags and one for the ini lines (each session
+    # costs its plugins' set-up and tear-down).
+    by_flag = resolved(
+        pytester,
+        *(
+            flag if name == "update_baselines" else f"{flag}={GIVEN_TEXT[name]}"
+            for flag, name in names.items()
+        ),
+    )
+    by_ini = resolved(
+        pytester, ini="\n".join(f"gymrec_{name} = {GIVEN_TEXT[name]}" for name in names.values())
+    )
     default = settings.defaults()
     for flag, name in names.items():
-        text = GIVEN_TEXT[name]
-        by_flag = resolved(pytester, flag if name == "update_baselines" else f"{flag}={text}")
-        by_ini = resolved(pytester, ini=f"gymrec_{name} = {text}")
         assert getattr(by_flag, name) == getattr(by_ini, name) != getattr(default, name), name
         assert by_flag.source(name) == flag
         assert by_ini.source(name).startswith(f"ini option gymrec_{name} in ")
