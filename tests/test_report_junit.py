@@ -133,3 +133,10 @@ def test_several_verdicts_are_numbered_as_in_0_1_0() -> None:
     two = all_properties([verdict_record(), paired_record()])
     assert {name.split(".")[0] for name, _ in two} == {"gymrec[0]", "gymrec[1]"}
     assert dict(two)["gymrec[1].margin"] == 25.0
+
+
+def test_the_method_says_when_a_verdict_is_only_approximate() -> None:
+    exact = dict(properties(verdict_record()))
+    assert not str(exact["gymrec.method"]).endswith("(approximate)")
+    t_test = dict(properties({**verdict_record(), "method": "Student t", "approximate": True}))
+    assert t_test["gymrec.method"] == "Student t (approximate)"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -137,16 +136,6 @@ def test_without_matplotlib_one_line_says_how_to_get_plots() -> None:
         check=True,
         cwd=Path(__file__).parent,
     )
-    hint = "no plots: matplotlib is not installed; pip install 'pytest-gymrec[plots]'"
+    hint = plots.INSTALL_HINT
+    assert "pip install matplotlib" in hint
     assert done.stdout.splitlines() == [hint, f"ImportError: {hint}"]
-
-
-def test_cost_of_a_figure(capsys: pytest.CaptureFixture[str]) -> None:
-    """Measured, not asserted (the machine is shared): printed for the record with -s."""
-    plots.verdict_png(verdict_record())  # the first figure also pays for fonts
-    start = time.perf_counter()
-    for _ in range(3):
-        plots.verdict_png(verdict_record())
-    each = (time.perf_counter() - start) / 3
-    with capsys.disabled():
-        print(f"\nverdict_png: {each * 1000:.0f} ms a figure")

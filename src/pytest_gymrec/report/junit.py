@@ -65,7 +65,13 @@ def properties(verdict: dict[str, Any], prefix: str = "gymrec") -> list[tuple[st
         ("tolerance", cells.finite(verdict.get("tolerance"))),
         ("margin", cells.finite(verdict.get("margin"))),
         ("alpha", cells.finite(verdict.get("alpha"))),
-        ("method", verdict["method"]),
+        # Student t without bounds is only approximate: the property says so, as the message.
+        (
+            "method",
+            f"{verdict['method']} (approximate)"
+            if verdict.get("approximate")
+            else verdict["method"],
+        ),
         ("detects", cells.detects(verdict)),
         ("detectable_drop", cells.finite(verdict.get("detectable_drop"))),
     ]

@@ -23,7 +23,10 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 #: The one line shown instead of a plot when matplotlib is missing.
-INSTALL_HINT = "no plots: matplotlib is not installed; pip install 'pytest-gymrec[plots]'"
+INSTALL_HINT = (
+    "no plots: matplotlib is not installed; pip install matplotlib (or, in a clone of "
+    "pytest-gymrec, pip install -e '.[plots]')"
+)
 #: Seeds named on a plot: the lowest returns, the most regressed seeds.
 NAMED_SEEDS = 3
 #: Paired plots label each seed on the x axis up to this many seeds.
