@@ -404,7 +404,7 @@ class Gymrec:
         """Episodes on ``seeds``, each handed to ``keep`` in seed order until ``until()`` holds;
         the env's spec as plain data, and the episodes that finished beyond the last one handed
         on (in seed order: several envs at once may run past the stop)."""
-        from .parallel import ParallelRun, VectorSource
+        from .parallel import VectorSource, run_episodes_parallel
 
         parallel = (
             isinstance(source, VectorSource) or call.num_envs > 1 or batched or executor is not None
@@ -419,11 +419,12 @@ class Gymrec:
             # A num_envs from the ini, the command line or a marker is a default; the vector
             # env the call hands over has its own number of slots. Only the call can clash.
             num_envs = 1
-        with ParallelRun(
+        return run_episodes_parallel(
             source,
             act,
             seeds,
             max_steps=call.max_steps,
+            keep=keep,
             label=source.label,
             num_envs=num_envs,
             vectorization_mode=call.vectorization_mode.value,
@@ -431,12 +432,8 @@ class Gymrec:
             executor=executor,
             chunk_size=chunk_size,
             caller=caller,
-        ) as run:
-            for episode in run:
-                keep(episode)
-                if until():
-                    break
-        return run.env_spec_data(), run.extra
+            until=until,
+        )
 
     def _run(
         self,

@@ -1070,11 +1070,14 @@ def run_episodes_parallel(
     executor: concurrent.futures.Executor | None = None,
     chunk_size: int | None = None,
     caller: str = "gymrec.evaluate()",
-) -> None:
-    """``run_episodes`` with several envs at once: ``keep`` gets every episode in seed order.
+    until: Callable[[], bool] = lambda: False,
+) -> tuple[dict[str, Any] | None, list[Episode]]:
+    """``run_episodes`` with several envs at once: ``keep`` gets every episode in seed order
+    until ``until()`` holds (a sequential test that decided).
 
     Identical per seed to ``run_episodes`` (see :class:`ParallelRun`), including the error
-    raised after a crashed episode was kept.
+    raised after a crashed episode was kept. Returns the env's spec as plain data and the
+    episodes that finished beyond the last one handed on (several envs run past a stop).
     """
     with ParallelRun(
         source,
@@ -1091,6 +1094,9 @@ def run_episodes_parallel(
     ) as run:
         for episode in run:
             keep(episode)
+            if until():
+                break
+    return run.env_spec_data(), run.extra
 
 
 def spec_data(spec: gym.envs.registration.EnvSpec | None) -> dict[str, Any] | None:

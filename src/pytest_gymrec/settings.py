@@ -14,7 +14,7 @@ import numbers
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sized
-from typing import Any
+from typing import Any, TypeVar
 
 from .errors import GymrecUsageError
 
@@ -278,18 +278,31 @@ class VideoMode(enum.Enum):
     RETAIN_ON_FAILURE = "retain-on-failure"
 
 
-def coerce_video_mode(value: object) -> VideoMode:
-    if isinstance(value, VideoMode):
+Choice = TypeVar("Choice", bound=enum.Enum)
+
+
+def choice_of(kind: type[Choice], value: object, refusal: str) -> Choice:
+    """The member of ``kind`` that ``value`` names (text in any case, or the member itself),
+    or a ValueError with ``refusal``: "{value}" in it stands for the value as given."""
+    if isinstance(value, kind):
         return value
-    if isinstance(value, bool):  # video=False / video=True read naturally in a marker
-        return VideoMode.ON if value else VideoMode.OFF
     if isinstance(value, str):
         try:
-            return VideoMode(value.strip().lower())
+            return kind(value.strip().lower())
         except ValueError:
             pass
+    raise ValueError(refusal.format(value=shown(value)))
+
+
+def _either(kind: type[enum.Enum]) -> str:
+    return " or ".join(repr(choice.value) for choice in kind)
+
+
+def coerce_video_mode(value: object) -> VideoMode:
+    if isinstance(value, bool):  # video=False / video=True read naturally in a marker
+        return VideoMode.ON if value else VideoMode.OFF
     choices = ", ".join(mode.value for mode in VideoMode)
-    raise ValueError(f"video mode {shown(value)} is not one of: {choices}")
+    return choice_of(VideoMode, value, f"video mode {{value}} is not one of: {choices}")
 
 
 class VectorizationMode(enum.Enum):
@@ -308,14 +321,7 @@ _MODE_CHOICES = (
 
 
 def coerce_vectorization_mode(value: object) -> VectorizationMode:
-    if isinstance(value, VectorizationMode):
-        return value
-    if isinstance(value, str):
-        try:
-            return VectorizationMode(value.strip().lower())
-        except ValueError:
-            pass
-    raise ValueError(f"{shown(value)} must be {_MODE_CHOICES}")
+    return choice_of(VectorizationMode, value, f"{{value}} must be {_MODE_CHOICES}")
 
 
 def check_vectorization_mode(mode: object, source: str) -> str:
@@ -375,13 +381,7 @@ class Inconclusive(str, enum.Enum):
 
 
 def coerce_inconclusive(value: object) -> Inconclusive:
-    if isinstance(value, Inconclusive):
-        return value
-    try:
-        return Inconclusive(str(value).strip().lower())
-    except ValueError:
-        choices = " or ".join(repr(choice.value) for choice in Inconclusive)
-        raise ValueError(f"inconclusive {shown(value)} must be {choices}") from None
+    return choice_of(Inconclusive, value, f"inconclusive {{value}} must be {_either(Inconclusive)}")
 
 
 class Blind(str, enum.Enum):
@@ -394,13 +394,7 @@ class Blind(str, enum.Enum):
 
 
 def coerce_blind(value: object) -> Blind:
-    if isinstance(value, Blind):
-        return value
-    try:
-        return Blind(str(value).strip().lower())
-    except ValueError:
-        choices = " or ".join(repr(choice.value) for choice in Blind)
-        raise ValueError(f"blind {shown(value)} must be {choices}") from None
+    return choice_of(Blind, value, f"blind {{value}} must be {_either(Blind)}")
 
 
 def parse_switch(text: str) -> bool:

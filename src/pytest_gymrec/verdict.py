@@ -50,13 +50,13 @@ class Mode(str, enum.Enum):
 
     @classmethod
     def parse(cls, value: object, source: str) -> Mode:
-        if isinstance(value, Mode):
-            return value
+        from .settings import choice_of
+
+        choices = ", ".join(repr(mode.value) for mode in cls)
         try:
-            return cls(str(value))
-        except ValueError:
-            choices = ", ".join(repr(mode.value) for mode in cls)
-            raise GymrecUsageError(f"{source}: mode {value!r} is not one of {choices}") from None
+            return choice_of(cls, value, f"mode {{value}} is not one of {choices}")
+        except ValueError as exc:
+            raise GymrecUsageError(f"{source}: {exc}") from None
 
 
 class Kind(str, enum.Enum):
