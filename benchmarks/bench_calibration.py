@@ -1,6 +1,6 @@
 """Sequential betting test vs a fixed-n t-test sized for the same power, side by side.
 
-For each return shape (tests/return_shapes.py, bounds (0, 500)) and tolerance, Monte-Carlo
+For each return shape (tests/helpers/return_shapes.py, bounds (0, 500)) and tolerance, Monte-Carlo
 runs of:
   * the sequential test of gymrec.assert_return (pytest_gymrec.checks.sequential.simulate),
   * the same two-line test with WSR's predictable plug-in bet at truncation 1/2 (the bet of the
@@ -29,9 +29,9 @@ from scipy import stats as scipy_stats
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
+from helpers.return_shapes import BOUNDS, SHAPES, fixed_t_episodes, moments, scaled
 from pytest_gymrec.checks import betting, sequential
 from pytest_gymrec.verdict import Mode
-from return_shapes import BOUNDS, SHAPES, fixed_t_episodes, moments, scaled
 
 CHUNK = 250
 

@@ -16,7 +16,7 @@ Sections (all at alpha 0.01 unless --alpha; Monte-Carlo runs are rows of one mat
   borderline CartPole-like data (n=50, at the drop the test catches half of the time), against
   the number of orders averaged, with the time per verdict.
 * flakes: the rate at which each test fails an agent exactly at the line, on every shape of
-  tests/return_shapes.py, and on two paired cases at the margin.
+  tests/helpers/return_shapes.py, and on two paired cases at the margin.
 * calibration: the power, measured on fresh data, at the drop betting.detectable_drop states
   from one dataset.
 * sequential: the anytime-valid two-bettor test after 500 episodes, Kelly bet for the declared
@@ -45,8 +45,8 @@ from scipy import stats as scipy_stats
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
+from helpers.return_shapes import ALL_SHAPES, moments, scaled
 from pytest_gymrec.checks import betting
-from return_shapes import ALL_SHAPES, moments, scaled
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
