@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import concurrent.futures
 import itertools
+import os
+import time
 import warnings
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -38,6 +40,7 @@ class Gymrec:
         *,
         test_path: Path | None = None,
         created_baselines: set[Path] | None = None,
+        progress: Callable[[str], None] | None = None,
     ) -> None:
         self._settings = settings
         self._record = record
@@ -48,6 +51,8 @@ class Gymrec:
         #: Baselines created in this session (shared by the session's tests): a rerun of a
         #: test that created one must not pass against a file nobody reviewed.
         self._created_baselines = created_baselines if created_baselines is not None else set()
+        #: Writes a progress line for evaluations that take a while (the terminal's, or None).
+        self._progress = progress
         self._envs: list[Any] = []
         self.result = EvalResult(context=self._context(settings))
         """Episodes of every env made with :meth:`make` or :meth:`wrap` in this test."""
@@ -404,6 +409,7 @@ class Gymrec:
         """Episodes on ``seeds``, each handed to ``keep`` in seed order until ``until()`` holds;
         the env's spec as plain data, and the episodes that finished beyond the last one handed
         on (in seed order: several envs at once may run past the stop)."""
+        keep = self._reporting_progress(keep, source.label, seeds)
         from .parallel import VectorSource, run_episodes_parallel
 
         parallel = (
@@ -434,6 +440,29 @@ class Gymrec:
             caller=caller,
             until=until,
         )
+
+    def _reporting_progress(
+        self, keep: Callable[[Episode], None], label: str, seeds: Iterable[int]
+    ) -> Callable[[Episode], None]:
+        """``keep``, plus a progress line once an evaluation has run PROGRESS_SECONDS and then
+        every PROGRESS_SECONDS, so a long evaluation does not look hung."""
+        if self._progress is None:
+            return keep
+        report = self._progress
+        total = f" of {len(seeds)}" if isinstance(seeds, (list, tuple, range)) else ""
+        start = time.monotonic()
+        interval = progress_seconds()
+        state = {"done": 0, "next": start + interval}
+
+        def counted(episode: Episode) -> None:
+            keep(episode)
+            state["done"] += 1
+            now = time.monotonic()
+            if now >= state["next"]:
+                report(f"gymrec: {label}: {state['done']}{total} episodes in {now - start:.0f} s")
+                state["next"] = now + interval
+
+        return counted
 
     def _run(
         self,
@@ -583,3 +612,16 @@ def close_warning_on_error(env: Any, label: str) -> None:
             ),
             stacklevel=2,
         )
+
+
+#: Seconds of evaluation after which (and between which) a progress line is written; the
+#: environment variable GYMREC_PROGRESS_SECONDS changes it.
+PROGRESS_SECONDS = 5.0
+
+
+def progress_seconds() -> float:
+    text = os.environ.get("GYMREC_PROGRESS_SECONDS")
+    try:
+        return float(text) if text else PROGRESS_SECONDS
+    except ValueError:
+        return PROGRESS_SECONDS

@@ -8,6 +8,7 @@ the fixture.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shlex
 from collections.abc import Callable, Generator
@@ -233,6 +234,7 @@ def gymrec(request: pytest.FixtureRequest) -> Generator[Gymrec, None, None]:
         _reproduce(request.config, item.nodeid),
         test_path=item.path,
         created_baselines=request.config.stash[SESSION_KEY].created_baselines,
+        progress=_progress_line(request.config),
     )
     try:
         yield fixture
@@ -289,6 +291,29 @@ def pytest_runtest_makereport(
     elif text:  # video=on: pytest prints it with -rP
         report.sections.append(("gymrec", text))
     return report
+
+
+def _progress_line(config: pytest.Config) -> Callable[[str], None] | None:
+    """Writes a progress line in the terminal, on a line of its own (None on xdist workers,
+    whose terminal is the controller's, and under -qq)."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None or hasattr(config, "workerinput") or config.get_verbosity() < -1:
+        return None
+
+    capture = config.pluginmanager.get_plugin("capturemanager")
+
+    def write(text: str) -> None:
+        # The test's output is being captured: step outside it, as pytest's live logs do.
+        suspended = (
+            capture.global_and_fixture_disabled()
+            if capture is not None
+            else contextlib.nullcontext()
+        )
+        with suspended:
+            reporter.ensure_newline()
+            reporter.write_line(text)
+
+    return write
 
 
 def _junit_writes_stdout(config: pytest.Config) -> bool:
