@@ -108,8 +108,9 @@ def test_bounds_are_the_edges_of_the_test(shape: str, n: int) -> None:
     assert 0.0 < lower < float(np.mean(x)) < upper < 1.0
     assert bool(betting.fixed_n_rejects(x, upper, 0.01))
     assert not bool(betting.fixed_n_rejects(x, upper - 1e-9, 0.01))
-    assert bool(betting.fixed_n_certifies(x, lower, 0.01))
-    assert not bool(betting.fixed_n_certifies(x, lower + 1e-9, 0.01))
+    # The certify test is the mirror image: evidence that 1 - x has a mean below 1 - m.
+    assert bool(betting.fixed_n_rejects(1 - x, 1 - lower, 0.01))
+    assert not bool(betting.fixed_n_rejects(1 - x, 1 - (lower + 1e-9), 0.01))
 
 
 def test_bounds_of_many_rows_match_one_row_at_a_time() -> None:

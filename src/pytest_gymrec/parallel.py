@@ -265,8 +265,22 @@ def _subspaces(space: gym.spaces.Space[Any]) -> Iterator[gym.spaces.Space[Any]]:
 
 
 class _Engine(abc.ABC):
-    def __init__(self, seeds: Sequence[int]) -> None:
+    def __init__(
+        self,
+        seeds: Sequence[int],
+        *,
+        max_steps: int,
+        label: str,
+        batched: bool,
+        rebuild: EnvFactory | None,
+    ) -> None:
         self.seeds = seeds
+        #: What every episode needs, wherever it runs: its step limit, env label, whether the
+        #: policy takes batches, and how to rebuild its env for a replay.
+        self._max_steps = max_steps
+        self._label = label
+        self._batched = batched
+        self._rebuild = rebuild
         #: Finished (or crashed) episodes by position in ``seeds``, waiting to be handed on.
         self.finished: dict[int, Episode] = {}
         #: The error raised at a position (after its crashed episode, if it has one).
@@ -307,14 +321,10 @@ class _VectorEngine(_Engine):
         rebuild: EnvFactory | None,
         space_states: _SpaceStates | None,
     ) -> None:
-        super().__init__(seeds)
+        super().__init__(seeds, max_steps=max_steps, label=label, batched=batched, rebuild=rebuild)
         self._env = env
         self._owned = owned
         self._policy = policy
-        self._batched = batched
-        self._max_steps = max_steps
-        self._label = label
-        self._rebuild = rebuild
         self._space_states = space_states
         n = env.num_envs
         #: The sub-envs' spec (our slots pass their env's spec through).
@@ -797,15 +807,11 @@ class _ExecutorEngine(_Engine):
         batched: bool,
         rebuild: EnvFactory | None,
     ) -> None:
-        super().__init__(seeds)
+        super().__init__(seeds, max_steps=max_steps, label=label, batched=batched, rebuild=rebuild)
         self._executor = executor
         self._payload = payload
         self._in_flight = in_flight
         self._chunk_size = chunk_size
-        self._max_steps = max_steps
-        self._label = label
-        self._batched = batched
-        self._rebuild = rebuild
         self._next = 0
         self._running: dict[concurrent.futures.Future[ChunkResult], int] = {}
         #: The env's spec, as the first chunk to return reports it.

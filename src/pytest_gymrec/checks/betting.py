@@ -246,27 +246,6 @@ def fixed_n_rejects(
     return result
 
 
-def fixed_n_certifies(
-    x: npt.ArrayLike,
-    m: float | npt.ArrayLike,
-    alpha: float,
-    *,
-    seeds: npt.ArrayLike | None = None,
-    permutations: int = PERMUTATIONS,
-    truncation: float = TRUNCATION,
-) -> BoolArray:
-    """True where the values show, at level alpha, that their mean is above ``m`` (the mirror
-    image of :func:`fixed_n_rejects`, for certify checks)."""
-    return fixed_n_rejects(
-        1.0 - _as_rows(x),
-        1.0 - np.asarray(m, dtype=np.float64),
-        alpha,
-        seeds=seeds,
-        permutations=permutations,
-        truncation=truncation,
-    )
-
-
 def upper_bound(
     x: npt.ArrayLike,
     alpha: float,
@@ -322,8 +301,8 @@ def lower_bound(
     permutations: int = PERMUTATIONS,
     truncation: float = TRUNCATION,
 ) -> FloatArray:
-    """Largest m that :func:`fixed_n_certifies` certifies as exceeded, per row (mirror image
-    of :func:`upper_bound`): ``fixed_n_certifies(x, m)`` iff m <= bound."""
+    """Largest m that the mirror test (:func:`fixed_n_rejects` on ``1 - x`` against ``1 - m``,
+    what a certify check asks) shows exceeded, per row: the mirror image of :func:`upper_bound`."""
     mirrored = upper_bound(
         1.0 - _as_rows(x), alpha, seeds=seeds, permutations=permutations, truncation=truncation
     )
