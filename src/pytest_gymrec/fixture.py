@@ -385,7 +385,13 @@ class Gymrec:
         self, env: Any, caller: str, make_kwargs: dict[str, Any]
     ) -> EnvSource | VectorSource:
         """Where the episodes run: a vector env the user built, or an env to build."""
+        import gymnasium as gym
+
         from .episodes import resolve_env
+
+        if isinstance(env, (str, gym.envs.registration.EnvSpec, gym.Env)):
+            # The usual case: no vector env, so the vector machinery is not even imported.
+            return resolve_env(env, caller, make_kwargs)
         from .parallel import resolve_vector_env
 
         # Vector envs first: an SB3 VecEnv gets its own error rather than "not an env".

@@ -73,11 +73,14 @@ def decide_mean(
     outcomes: list[Outcome] = []
     rules: list[str] = []
     sights: list[Sight] = []
+    # The interval's ends are the sides' bounds too (an at_most side's are mirrored): once.
+    low, high = core.one_sided_bounds(core.Side(array, 0.0, bounds, side_alpha, subject.seeds))
     for direction, line in lines:
         side = core.Side(array, line, bounds, side_alpha, subject.seeds)
+        side_bounds = (low, high)
         if direction == "above":  # an at_most line: reflect so one code path serves both
-            side = side.reflected()
-        outcome, rule = _decide_side(side, direction, line, mode, quantity)
+            side, side_bounds = side.reflected(), (-high, -low)
+        outcome, rule = _decide_side(side, side_bounds, direction, line, mode, quantity)
         outcomes.append(outcome)
         rules.append(rule)
         if mode is Mode.NO_REGRESSION and outcome is not Outcome.INCONCLUSIVE:
@@ -86,8 +89,6 @@ def decide_mean(
             )
             sights.append(_sight(side, direction, line, wanted, rng, rng_key))
     outcome = _combined(outcomes, sights, bounds)
-
-    low, high = core.one_sided_bounds(core.Side(array, 0.0, bounds, side_alpha, subject.seeds))
     check = " and ".join(
         f"mean {quantity} {'>=' if direction == 'below' else '<='} {fmt(line)}"
         for direction, line in lines
@@ -148,7 +149,12 @@ def _misses_wanted(sight: Sight) -> bool:
 
 
 def _decide_side(
-    side: core.Side, direction: str, line: float, mode: Mode, quantity: str
+    side: core.Side,
+    side_bounds: tuple[float, float],
+    direction: str,
+    line: float,
+    mode: Mode,
+    quantity: str,
 ) -> tuple[Outcome, str]:
     """The outcome of one side and its rule line, in the user's direction (not reflected)."""
     level = f"{100 * (1 - side.alpha):g}%"
@@ -157,7 +163,7 @@ def _decide_side(
             f"rule: cannot decide from {side.values.size} episode without bounds: Student t "
             "needs at least 2; pass bounds=(lo, hi) or run more seeds"
         )
-    low, high = core.one_sided_bounds(side)
+    low, high = side_bounds
     # Undo the reflection for at_most: the bound that matters is then the lower one.
     sign = 1.0 if direction == "below" else -1.0
     if mode is Mode.CERTIFY:
