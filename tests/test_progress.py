@@ -36,3 +36,25 @@ def test_a_quick_evaluation_prints_nothing(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
     assert "episodes in" not in result.stdout.str()
+
+
+@pytest.mark.usefixtures("policies")
+def test_filming_that_takes_a_while_says_so(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makepyfile(
+        test_broken="""
+        import pytest
+        from policies import push_left
+
+        @pytest.mark.gymrec(seeds=range(5), bounds=(0, 500), max_videos=1)
+        def test_broken(gymrec):
+            gymrec.evaluate("CartPole-v1", push_left).assert_return(at_least=475)
+        """
+    )
+    monkeypatch.setenv("GYMREC_PROGRESS_SECONDS", "0")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["gymrec: filming the videos of test_broken.py::test_broken ..."])
+    videos = pytester.path / "gymrec-results" / "test_broken.py-test_broken"
+    assert len(list(videos.glob("seed-*.mp4"))) == 1  # filmed as usual

@@ -266,7 +266,7 @@ def pytest_runtest_makereport(
     # junitxml writes the properties of the teardown report, which copies the item's list.
     item.user_properties.extend(junit.all_properties(data["verdicts"]))
     failed = _explains_a_failure(report, call)
-    lines = [_attach_videos(item, report, record, failed)]
+    lines = [_filming_with_progress(item, report, record, failed)]
     if failed:
         html = bool(item.config.getoption("htmlpath", None))
         lines.extend(attach.plots(record, data, html=html, report=report))
@@ -291,6 +291,30 @@ def pytest_runtest_makereport(
     elif text:  # video=on: pytest prints it with -rP
         report.sections.append(("gymrec", text))
     return report
+
+
+def _filming_with_progress(
+    item: pytest.Item, report: pytest.TestReport, record: TestRecord, failed: bool
+) -> str:
+    """:func:`_attach_videos`, saying so in the terminal when filming takes a while (a long
+    MuJoCo or Atari replay can take tens of seconds after the test itself ended)."""
+    progress = _progress_line(item.config) if failed else None
+    if progress is None:
+        return _attach_videos(item, report, record, failed)
+    import threading
+
+    from .fixture import progress_seconds
+
+    announce = threading.Timer(
+        progress_seconds(), progress, args=(f"gymrec: filming the videos of {item.nodeid} ...",)
+    )
+    announce.daemon = True
+    announce.start()
+    try:
+        return _attach_videos(item, report, record, failed)
+    finally:
+        announce.cancel()
+        announce.join()  # a line being written is finished before the report goes on
 
 
 def _progress_line(config: pytest.Config) -> Callable[[str], None] | None:
