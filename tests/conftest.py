@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
+from helpers import browser
 from helpers import policies as policies_module
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
@@ -75,3 +76,15 @@ def run_pytest(
 def policies(pytester: pytest.Pytester) -> None:
     """A ``policies`` module in the pytester folder with a good and a broken CartPole policy."""
     pytester.makepyfile(policies=inspect.getsource(policies_module))
+
+
+@pytest.fixture
+def chromium() -> str:
+    """Debian's chromium for the pytest-html checks: CI must have it (its .ci/run installs it);
+    elsewhere a missing browser skips the check."""
+    executable = browser.chromium_executable()
+    if executable is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("chromium is not installed, and CI must run the browser check")
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    return executable

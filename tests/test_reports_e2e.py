@@ -349,16 +349,6 @@ PROBE_IMAGES = r"""
 EMBEDDED_PNG = re.compile(r"data:image/png;base64,([A-Za-z0-9+/=]+)")
 
 
-@pytest.fixture
-def chromium() -> str:
-    executable = browser.chromium_executable()
-    if executable is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("chromium is not installed, and CI must run the browser check")
-        pytest.skip("chromium is not installed (apt-get install chromium)")
-    return executable
-
-
 def html_extras(report: Path) -> dict[str, list[dict[str, Any]]]:
     """Every test's extras, as pytest-html 4 stores them in the report's JSON blob."""
     blob = re.search(r'data-jsonblob="([^"]*)"', report.read_text(encoding="utf-8"))

@@ -30,16 +30,6 @@ def test_broken(gymrec):
 EMBEDDED_VIDEO = re.compile(r"data:video/mp4;base64,([A-Za-z0-9+/=]+)")
 
 
-@pytest.fixture
-def chromium() -> str:
-    executable = browser.chromium_executable()
-    if executable is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("chromium is not installed, and CI must run the browser check")
-        pytest.skip("chromium is not installed (apt-get install chromium)")
-    return executable
-
-
 def with_videos_replaced(html: str, content: bytes) -> str:
     encoded = base64.b64encode(content).decode("ascii")
     return EMBEDDED_VIDEO.sub(lambda _: f"data:video/mp4;base64,{encoded}", html)
