@@ -4,6 +4,7 @@ exactly those of running the seeds one by one, in seed order, and bad input is a
 from __future__ import annotations
 
 import concurrent.futures
+import itertools
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -501,7 +502,9 @@ def test_the_sequential_test_stops_at_the_same_seed_with_the_same_verdict(
         rebuild=None,
         max_steps=1000,
     )
-    run_episodes(recorder, lean, alone.seeds_to_run(order), source.label)
+    run_episodes(
+        recorder, lean, itertools.takewhile(lambda _: not alone.decided, order), source.label
+    )
     side_by_side = sequential_test(at_least)
     with ParallelRun(source, lean, order, max_steps=1000, label=source.label, num_envs=3) as run:
         for episode in run:

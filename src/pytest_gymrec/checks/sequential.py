@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -249,13 +249,6 @@ class SequentialTest:
             self.outcome = Outcome.FAIL
         elif code == PASS_CODE:
             self.outcome = Outcome.PASS
-
-    def seeds_to_run(self, order: Sequence[int]) -> Iterator[int]:
-        """The planned seeds, one at a time, until the verdict is decided."""
-        for seed in order:
-            if self.decided:
-                return
-            yield seed
 
     def _scaled(self) -> FloatArray:
         lo, hi = self.plan.bounds
