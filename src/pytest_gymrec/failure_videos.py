@@ -18,7 +18,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import filming
 from .artifacts import VideoFolder, display_path
 from .formatting import fmt
 from .record import Episode
@@ -158,6 +157,8 @@ def film(
     ``Clip.missing``.
     """
     clips = [_clip(episode, why) for episode, why, _ in chosen]
+    from . import filming  # a child process and ffmpeg: only when something is filmed
+
     jobs: list[filming.Job] = []
     positions: list[int] = []
     for position, ((episode, _, stem), clip) in enumerate(zip(chosen, clips, strict=True)):

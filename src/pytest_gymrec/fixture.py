@@ -416,16 +416,20 @@ class Gymrec:
         the env's spec as plain data, and the episodes that finished beyond the last one handed
         on (in seed order: several envs at once may run past the stop)."""
         keep = self._reporting_progress(keep, source.label, seeds)
-        from .parallel import VectorSource, run_episodes_parallel
+        from .episodes import EnvSource
 
-        parallel = (
-            isinstance(source, VectorSource) or call.num_envs > 1 or batched or executor is not None
-        )
-        if not parallel:
-            # One env, seed by seed, exactly as before num_envs existed.
-            assert not isinstance(source, VectorSource)
+        if (
+            isinstance(source, EnvSource)
+            and call.num_envs == 1
+            and not batched
+            and executor is None
+        ):
+            # One env, seed by seed, exactly as before num_envs existed; the vector machinery
+            # is not even imported.
             planned = itertools.takewhile(lambda _: not until(), seeds)
             return self._run(source, act, planned, call.max_steps, keep), []
+        from .parallel import VectorSource, run_episodes_parallel
+
         num_envs = call.num_envs
         if isinstance(source, VectorSource) and call.source("num_envs") != caller:
             # A num_envs from the ini, the command line or a marker is a default; the vector

@@ -475,9 +475,7 @@ class GymrecSession:
             for line in verdict_table(entries, width):
                 terminalreporter.write_line(line)
         self._github_summary(entries, terminalreporter)
-        from .baseline import summary_lines
-
-        lines = summary_lines(self.baseline_files, self.root)
+        lines = self._baseline_lines()
         if lines:
             terminalreporter.write_sep("=", "gymrec baselines")
             for line in lines:
@@ -488,6 +486,14 @@ class GymrecSession:
             terminalreporter.write_line(self.json_problem, yellow=True, bold=True)
         elif self.json_path is not None and not self.is_worker:
             terminalreporter.write_line(f"gymrec: JSON summary written to {self.json_path}")
+
+    def _baseline_lines(self) -> list[str]:
+        """What happened to baseline files in this session (nothing to import when none did)."""
+        if not self.baseline_files:
+            return []
+        from .baseline import summary_lines
+
+        return summary_lines(self.baseline_files, self.root)
 
     def _github_summary(self, entries: list[dict[str, Any]], terminalreporter: Any) -> None:
         """Append the verdict table to GitHub Actions' job summary (or the file given)."""
