@@ -257,6 +257,29 @@ def test_power_at_the_stated_drop_is_about_eighty_percent(shape: str, n: int) ->
     assert 0.7 <= float(np.mean(powers)) <= 0.9
 
 
+@pytest.mark.parametrize(
+    ("shape", "n", "line"),
+    [("near-normal", 30, 0.8), ("capped", 40, 0.9), ("discrete", 25, 0.5), ("bimodal", 60, 0.6)],
+)
+def test_the_stated_drop_is_the_edge_of_the_simulated_power(
+    shape: str, n: int, line: float
+) -> None:
+    # The drop search interpolates; its answer must still be what bisection would give: caught
+    # with POWER on the simulation, and a drop DROP_RESOLUTION smaller not caught.
+    x, _ = shape_sample(shape, 21, (n,))
+    drop = betting.detectable_drop(x, line, 0.01, np.random.default_rng(22))
+    assert drop is not None
+    sample = betting._regressed_sampler(x, n, np.random.default_rng(22))
+
+    def power(shift: float) -> float:
+        rejected = betting.fixed_n_rejects(
+            sample(line - shift), line, 0.01, permutations=betting.SIMULATED_PERMUTATIONS
+        )
+        return float(np.mean(rejected))
+
+    assert power(drop) >= betting.POWER > power(drop * (1 - betting.DROP_RESOLUTION))
+
+
 def test_no_drop_is_detectable_below_the_blind_count() -> None:
     m = 0.88
     needed = betting.episodes_needed_to_fail(m, 0.01)

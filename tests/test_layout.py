@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import pytest_gymrec
 
 PACKAGE = Path(pytest_gymrec.__file__).parent
@@ -81,3 +83,43 @@ def test_loading_the_plugin_and_the_package_loads_no_numpy_or_gymnasium() -> Non
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_a_session_that_evaluates_nothing_loads_only_the_plugin_its_hooks_and_settings(
+    pytester: pytest.Pytester,
+) -> None:
+    # Every pytest session with the plugin installed pays for what loads here, also one
+    # that has no gymrec test: the public classes load on first use.
+    pytester.makeconftest(
+        "import sys\n"
+        "def pytest_sessionfinish(session):\n"
+        "    loaded = sorted(m for m in sys.modules if m.startswith('pytest_gymrec'))\n"
+        "    print('LOADED', loaded)\n"
+    )
+    pytester.makepyfile("def test_plain():\n    assert True\n")
+    result = pytester.runpytest_subprocess("-s")
+    result.assert_outcomes(passed=1)
+    loaded = (
+        "LOADED ['pytest_gymrec', 'pytest_gymrec.errors', 'pytest_gymrec.hooks', "
+        "'pytest_gymrec.plugin', 'pytest_gymrec.settings']"
+    )
+    assert loaded in result.stdout.str()
+
+
+def test_the_public_names_load_on_first_use() -> None:
+    code = (
+        "import sys, pytest_gymrec\n"
+        "before = 'pytest_gymrec.results' in sys.modules\n"
+        "from pytest_gymrec import EvalResult, Verdict, wrap\n"
+        "print(before, EvalResult.__module__, Verdict.__module__, wrap.__module__,\n"
+        "      'EvalResult' in dir(pytest_gymrec))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [
+        "False",
+        "pytest_gymrec.results",
+        "pytest_gymrec.verdict",
+        "pytest_gymrec.scripts",
+        "True",
+    ]

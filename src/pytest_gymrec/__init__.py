@@ -23,34 +23,49 @@ from .errors import (
     GymrecUsageError,
     GymrecVideoWarning,
 )
-from .record import Episode
-from .results import EvalResult
-from .verdict import Kind, Mode, Outcome, Verdict
 
 if TYPE_CHECKING:
     from .episodes import KeepReplay
+    from .record import Episode
+    from .results import EvalResult
     from .scripts import wrap
+    from .verdict import Kind, Mode, Outcome, Verdict
 
     __version__: str
 
+#: Public names loaded on first use, and the module each lives in: pytest loads this package
+#: with the plugin in every session, also in sessions that never evaluate an agent.
+_LAZY = {
+    "Episode": "record",
+    "EvalResult": "results",
+    "KeepReplay": "episodes",  # loads gymnasium
+    "Kind": "verdict",
+    "Mode": "verdict",
+    "Outcome": "verdict",
+    "Verdict": "verdict",
+    "wrap": "scripts",  # loads gymnasium
+}
+
 
 def __getattr__(name: str) -> object:
-    """``wrap`` and ``KeepReplay`` load gymnasium, and the version lookup scans the installed
-    distributions: each happens on first use, not when pytest loads the plugin."""
+    """The public classes load on first use, and the version lookup (which scans the installed
+    distributions) too: not when pytest loads the plugin."""
     if name == "__version__":
         try:
             return metadata.version("pytest-gymrec")
         except metadata.PackageNotFoundError:  # a source tree that was never installed
             return "0+unknown"
-    if name == "wrap":
-        from .scripts import wrap
+    if name in _LAZY:
+        import importlib
 
-        return wrap
-    if name == "KeepReplay":
-        from .episodes import KeepReplay
-
-        return KeepReplay
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value  # once: later lookups do not come here
+        return value
     raise AttributeError(f"module 'pytest_gymrec' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
 
 
 __all__ = [
