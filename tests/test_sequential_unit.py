@@ -239,13 +239,13 @@ def test_log_capital_matches_evidence_below() -> None:
     assert np.allclose(path, manual)
 
 
-def test_betting_bounds_unchanged_by_default_arguments() -> None:
+def test_betting_bounds_in_seed_order() -> None:
     x = np.random.default_rng(5).random(30)
-    assert betting.upper_bound(x, 0.05) == betting.upper_bound(
-        x, 0.05, permutations=betting.PERMUTATIONS, truncation=betting.TRUNCATION
-    )
     # Seeds in the order given leave the order (and so the bound) as it was.
     assert betting.upper_bound(x, 0.05, seeds=np.arange(30)) == betting.upper_bound(x, 0.05)
+    # The same (seed, value) pairs listed in another order: the same bound.
+    shuffled = np.random.default_rng(6).permutation(30)
+    assert betting.upper_bound(x[shuffled], 0.05, seeds=shuffled) == betting.upper_bound(x, 0.05)
 
 
 # -- success rate -------------------------------------------------------------------------------

@@ -207,19 +207,18 @@ def log_evidence(
     x: npt.ArrayLike,
     m: float | npt.ArrayLike,
     alpha: float,
-    *,
-    seeds: npt.ArrayLike | None = None,
     permutations: int = PERMUTATIONS,
     truncation: float = TRUNCATION,
 ) -> FloatArray:
     """Log of the evidence that the mean of x is below ``m``, at level alpha, for n fixed.
 
     The evidence is the final capital of the tuned bettor averaged over the fixed orders of
-    :func:`orders`, applied to the values sorted by seed. Valid at level alpha exactly: for a
-    mean >= m, each fixed order of iid values is iid, so each final capital has expectation
-    <= 1, so does their average, and Markov's inequality gives P(evidence >= 1/alpha) <= alpha.
+    :func:`orders`, applied to the values in the order given (:func:`fixed_n_rejects` puts
+    them in seed order first). Valid at level alpha exactly: for a mean >= m, each fixed order
+    of iid values is iid, so each final capital has expectation <= 1, so does their average,
+    and Markov's inequality gives P(evidence >= 1/alpha) <= alpha.
     """
-    values = canonical(_as_rows(x), seeds)
+    values = _as_rows(x)
     n = values.shape[-1]
     lines = np.broadcast_to(np.asarray(m, dtype=np.float64), values.shape[:-1])
     table = orders(n, permutations)
@@ -264,20 +263,14 @@ def fixed_n_rejects(
     ``seeds`` (same last axis as x) make the verdict a function of the set of (seed, value)
     pairs: the values are put in seed order first. Without seeds the given order is used.
     """
-    evidence = log_evidence(
-        x, m, alpha, seeds=seeds, permutations=permutations, truncation=truncation
-    )
+    values = canonical(_as_rows(x), seeds)
+    evidence = log_evidence(values, m, alpha, permutations, truncation)
     result: BoolArray = evidence >= math.log(1.0 / alpha)
     return result
 
 
 def upper_bound(
-    x: npt.ArrayLike,
-    alpha: float,
-    *,
-    seeds: npt.ArrayLike | None = None,
-    permutations: int = PERMUTATIONS,
-    truncation: float = TRUNCATION,
+    x: npt.ArrayLike, alpha: float, *, seeds: npt.ArrayLike | None = None
 ) -> FloatArray:
     """Smallest m in [0, 1] that :func:`fixed_n_rejects` rejects, per row.
 
@@ -289,14 +282,14 @@ def upper_bound(
     values = canonical(_as_rows(x), seeds)
     threshold = math.log(1.0 / alpha)
     n = values.shape[-1]
-    if values.size * permutations <= _CELLS_PER_CHUNK:
+    if values.size * PERMUTATIONS <= _CELLS_PER_CHUNK:
         # The bets do not depend on the line: order and bet once, then only the capital moves.
-        block = values.reshape(-1, n)[:, orders(n, permutations)]
+        block = values.reshape(-1, n)[:, orders(n)]
         bets = tuned_bets(block, alpha)
 
         def excess(line: FloatArray) -> FloatArray:
             level = line.reshape(-1)[:, np.newaxis, np.newaxis]
-            cap = np.where(level < 1.0, truncation / np.maximum(1.0 - level, 1e-300), np.inf)
+            cap = np.where(level < 1.0, TRUNCATION / np.maximum(1.0 - level, 1e-300), np.inf)
             final = np.sum(np.log1p(-np.minimum(bets, cap) * (block - level)), axis=-1)
             result: FloatArray = (_log_mean_exp(final) - threshold).reshape(line.shape)
             return result
@@ -304,10 +297,7 @@ def upper_bound(
     else:
 
         def excess(line: FloatArray) -> FloatArray:
-            evidence = log_evidence(
-                values, line, alpha, permutations=permutations, truncation=truncation
-            )
-            return evidence - threshold
+            return log_evidence(values, line, alpha) - threshold
 
     leading = values.shape[:-1]
     top = np.ones(leading)
@@ -318,18 +308,11 @@ def upper_bound(
 
 
 def lower_bound(
-    x: npt.ArrayLike,
-    alpha: float,
-    *,
-    seeds: npt.ArrayLike | None = None,
-    permutations: int = PERMUTATIONS,
-    truncation: float = TRUNCATION,
+    x: npt.ArrayLike, alpha: float, *, seeds: npt.ArrayLike | None = None
 ) -> FloatArray:
     """Largest m that the mirror test (:func:`fixed_n_rejects` on ``1 - x`` against ``1 - m``,
     what a certify check asks) shows exceeded, per row: the mirror image of :func:`upper_bound`."""
-    mirrored = upper_bound(
-        1.0 - _as_rows(x), alpha, seeds=seeds, permutations=permutations, truncation=truncation
-    )
+    mirrored = upper_bound(1.0 - _as_rows(x), alpha, seeds=seeds)
     result: FloatArray = 1.0 - mirrored
     return result
 
