@@ -169,15 +169,23 @@ def tuned_bets(x: FloatArray, alpha: float, n: int | None = None) -> FloatArray:
     ``n`` is the planned number of episodes (default: all of them). Not yet truncated.
     """
     count = x.shape[-1] if n is None else n
-    t = np.arange(1, x.shape[-1] + 1, dtype=np.float64)
     weight = VARIANCE_PRIOR_WEIGHT
-    running_mean = (0.5 * weight + np.cumsum(x, axis=-1)) / (t + weight)
-    running_var = (0.25 * weight + np.cumsum((x - running_mean) ** 2, axis=-1)) / (t + weight)
-    previous_var = np.concatenate(
-        [np.full((*x.shape[:-1], 1), 0.25), running_var[..., :-1]], axis=-1
-    )
-    bets: FloatArray = np.sqrt(2.0 * math.log(1.0 / alpha) / (count * previous_var))
-    return bets
+    # In place where it can be: the power simulation calls this on 128 x 8 x n values a step.
+    denominators = np.arange(1.0 + weight, x.shape[-1] + 1.0 + weight)  # t + weight
+    running_mean = np.cumsum(x, axis=-1)
+    running_mean += 0.5 * weight
+    running_mean /= denominators
+    squares = np.subtract(x, running_mean, out=running_mean)
+    np.square(squares, out=squares)
+    sums = np.cumsum(squares, axis=-1, out=squares)
+    # Bet t uses the variance of the values before it: the prior 1/4 first.
+    bets = np.empty_like(x)
+    bets[..., 0] = 0.25
+    np.add(sums[..., :-1], 0.25 * weight, out=bets[..., 1:])
+    bets[..., 1:] /= denominators[:-1]
+    np.divide(2.0 * math.log(1.0 / alpha) / count, bets, out=bets)
+    result: FloatArray = np.sqrt(bets, out=bets)
+    return result
 
 
 @functools.cache
@@ -231,9 +239,12 @@ def log_evidence(
         line = flat_lines[start : start + step, np.newaxis, np.newaxis]
         cap = np.where(line < 1.0, truncation / np.maximum(1.0 - line, 1e-300), np.inf)
         bets = np.minimum(tuned_bets(block, alpha), cap)
+        # log(1 - bet (x - m)), in place on the gathered block (a copy of its own).
+        factors = np.subtract(line, block, out=block)
+        factors *= bets
+        np.log1p(factors, out=factors)
         # Only the final capital counts at fixed n: a sum, not log_capital's whole path.
-        final = np.sum(np.log1p(-bets * (block - line)), axis=-1)
-        result[start : start + step] = _log_mean_exp(final)
+        result[start : start + step] = _log_mean_exp(np.sum(factors, axis=-1))
     shaped: FloatArray = result.reshape(values.shape[:-1])
     return shaped
 
