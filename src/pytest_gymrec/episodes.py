@@ -164,6 +164,8 @@ _PLAIN_INTS: frozenset[type] = frozenset({int, np.int64, np.int32, np.intp})
 _REAL_KINDS = frozenset("biuf")
 _INTEGER_KINDS = frozenset("biu")
 _ARRAY_SPACES = (gym.spaces.Box, gym.spaces.MultiDiscrete, gym.spaces.MultiBinary)
+#: One lookup fewer a step than ``math.isfinite``.
+_isfinite = math.isfinite
 _ArraySpace = gym.spaces.Box | gym.spaces.MultiDiscrete | gym.spaces.MultiBinary
 #: Inclusive low and high bounds in the space's shape, and the dtype kinds of its members.
 _Bounds = tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], frozenset[str]]
@@ -469,13 +471,14 @@ class EpisodeRecorder(RecordEpisodeStatistics):
         except Exception as exc:
             self._env_raised(exc, action)
         try:
-            self.episode_returns += reward
+            total = self.episode_returns + reward
         except Exception:
             self._not_a_number(reward)
+        self.episode_returns = total
         self._rewards.append(reward)
         self.episode_lengths = done + 1
         try:
-            finite = math.isfinite(self.episode_returns)
+            finite = _isfinite(total)
         except Exception:  # not one real number: the episode's end check names the reward
             finite = True
         if not finite:  # a NaN or infinite reward ends the episode at its step
@@ -755,6 +758,7 @@ def run_episodes(
     label: str,
 ) -> None:
     """One episode per seed: ``reset(seed=s)``, ``action_space.seed(s)``, step until done."""
+    step = recorder.step
     for seed in seeds:
         observation, _ = recorder.reset(seed=seed)
         recorder.action_space.seed(seed)
@@ -768,7 +772,7 @@ def run_episodes(
                     f"{label}: the policy raised {_describe_exception(exc)} at seed {seed}, "
                     f"step {recorder.episode_lengths + 1}"
                 ) from exc
-            observation, _, terminated, truncated, _ = recorder.step(action)
+            observation, _, terminated, truncated, _ = step(action)
             done = terminated or truncated
 
 
