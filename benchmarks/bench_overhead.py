@@ -1,10 +1,11 @@
 """What a passing test file costs with pytest-gymrec against the same tests as plain loops.
 
-Ten tests, CartPole-v1, 20 seeds each, a good policy: once with ``gymrec.evaluate`` and a
-bounded ``assert_return`` (the verdict, its interval and the drop it could detect), once as the
-plain loop people write today (``assert mean >= line``). Each file runs as a whole pytest
-process (start-up, imports, collection: all of it), interleaved, and the CPU time of the child
-process (user + system) is compared by medians.
+Ten tests of 20 seeds each, a good policy, on CartPole-v1 (500-step episodes: the file the
+issue measured) and on FrozenLake-v1 (6-step episodes: what is fixed per test shows): once
+with ``gymrec.evaluate`` and a bounded ``assert_return`` (the verdict, its interval and the
+drop it could detect), once as the plain loop people write today (``assert mean >= line``).
+Each file runs as a whole pytest process (start-up, imports, collection: all of it),
+interleaved, and the CPU time of the child process (user + system) is compared by medians.
 
 Two configurations, because pytest rewrites the asserts of every module of a plugin's package
 and caches the result as bytecode:
@@ -21,6 +22,7 @@ and caches the result as bytecode:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import resource
 import statistics
@@ -30,41 +32,74 @@ import tempfile
 import textwrap
 from pathlib import Path
 
-POLICY = "def policy(obs):\n    return int(obs[2] + 0.5 * obs[3] > 0)\n"
 
-GYMREC_TESTS = POLICY + textwrap.dedent(
-    """
-    import pytest
+@dataclasses.dataclass(frozen=True)
+class Case:
+    """One test file's env, a good policy for it and the line it clears."""
 
-    @pytest.mark.gymrec(seeds=range(20), bounds=(0, 500))
-    @pytest.mark.parametrize("case", range(10))
-    def test_holds(gymrec, case):
-        gymrec.evaluate("CartPole-v1", policy).assert_return(at_least=450)
-    """
-)
+    label: str
+    policy: str
+    make: str  # the arguments of gym.make / gymrec.evaluate after the policy
+    bounds: tuple[float, float]
+    line: float
 
-PLAIN_TESTS = POLICY + textwrap.dedent(
-    """
-    import gymnasium as gym
-    import pytest
+    def gymrec_tests(self) -> str:
+        return self.policy + textwrap.dedent(
+            f"""
+            import pytest
 
-    @pytest.mark.parametrize("case", range(10))
-    def test_holds(case):
-        env = gym.make("CartPole-v1")
-        returns = []
-        for seed in range(20):
-            obs, _ = env.reset(seed=seed)
-            env.action_space.seed(seed)
-            total, done = 0.0, False
-            while not done:
-                obs, reward, terminated, truncated, _ = env.step(policy(obs))
-                total += float(reward)
-                done = terminated or truncated
-            returns.append(total)
-        env.close()
-        assert sum(returns) / len(returns) >= 450
-    """
-)
+            @pytest.mark.gymrec(seeds=range(20), bounds={self.bounds})
+            @pytest.mark.parametrize("case", range(10))
+            def test_holds(gymrec, case):
+                result = gymrec.evaluate({self.make.replace(", ", ", policy, ", 1)})
+                result.assert_return(at_least={self.line})
+            """
+        )
+
+    def plain_tests(self) -> str:
+        return self.policy + textwrap.dedent(
+            f"""
+            import gymnasium as gym
+            import pytest
+
+            @pytest.mark.parametrize("case", range(10))
+            def test_holds(case):
+                env = gym.make({self.make})
+                returns = []
+                for seed in range(20):
+                    obs, _ = env.reset(seed=seed)
+                    env.action_space.seed(seed)
+                    total, done = 0.0, False
+                    while not done:
+                        obs, reward, terminated, truncated, _ = env.step(policy(obs))
+                        total += float(reward)
+                        done = terminated or truncated
+                    returns.append(total)
+                env.close()
+                assert sum(returns) / len(returns) >= {self.line}
+            """
+        )
+
+
+CASES = {
+    # 500-step episodes of a cheap env: the file the issue measured.
+    "cartpole": Case(
+        "CartPole-v1, 500-step episodes",
+        "def policy(obs):\n    return int(obs[2] + 0.5 * obs[3] > 0)\n",
+        '"CartPole-v1", ',
+        (0, 500),
+        450,
+    ),
+    # 6-step episodes: the episodes cost almost nothing, so what is fixed per test shows.
+    "frozenlake": Case(
+        "FrozenLake-v1 (not slippery), 6-step episodes",
+        "PATH = {0: 2, 1: 2, 2: 1, 6: 1, 10: 1, 14: 2}\n"
+        "def policy(obs):\n    return PATH[int(obs)]\n",
+        '"FrozenLake-v1", is_slippery=False',
+        (0, 1),
+        0.9,
+    ),
+}
 
 
 def child_cpu_seconds(
@@ -100,6 +135,9 @@ def main() -> None:
     parser.add_argument(
         "--configuration", choices=("cached", "no-bytecode", "both"), default="both"
     )
+    parser.add_argument(
+        "--cases", default=",".join(CASES), help="comma-separated, of " + ", ".join(CASES)
+    )
     args = parser.parse_args()
     configurations = (
         ("cached", "no-bytecode") if args.configuration == "both" else (args.configuration,)
@@ -107,30 +145,37 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
-        (folder / "test_gymrec.py").write_text(GYMREC_TESTS)
-        (folder / "test_plain.py").write_text(PLAIN_TESTS)
-        for configuration in configurations:
-            env = environment(configuration, folder / "pycache")
-            runs = {
-                "gymrec": ("test_gymrec.py", ()),
-                # The plain file runs without the plugin, as in a project that does not use it.
-                "plain": ("test_plain.py", ("-p", "no:gymrec")),
-            }
-            for file, plugins in runs.values():  # warm-up: caches fill, files are read once
-                child_cpu_seconds(folder, file, plugins, env)
-            times: dict[str, list[float]] = {key: [] for key in runs}
-            for _ in range(args.repeats):  # interleaved: load changes hit both alike
-                for key, (file, plugins) in runs.items():
-                    times[key].append(child_cpu_seconds(folder, file, plugins, env))
-            rows.append((configuration, *(statistics.median(times[key]) for key in runs)))
+        for key in args.cases.split(","):
+            case = CASES[key]
+            (folder / f"test_gymrec_{key}.py").write_text(case.gymrec_tests())
+            (folder / f"test_plain_{key}.py").write_text(case.plain_tests())
+            for configuration in configurations:
+                env = environment(configuration, folder / "pycache")
+                runs = {
+                    "gymrec": (f"test_gymrec_{key}.py", ()),
+                    # The plain file runs without the plugin, as in a project that does not
+                    # use it.
+                    "plain": (f"test_plain_{key}.py", ("-p", "no:gymrec")),
+                }
+                for file, plugins in runs.values():  # warm-up: caches fill, files read once
+                    child_cpu_seconds(folder, file, plugins, env)
+                times: dict[str, list[float]] = {run: [] for run in runs}
+                for _ in range(args.repeats):  # interleaved: load changes hit both alike
+                    for run, (file, plugins) in runs.items():
+                        times[run].append(child_cpu_seconds(folder, file, plugins, env))
+                medians = {run: statistics.median(values) for run, values in times.items()}
+                rows.append((case.label, configuration, medians["plain"], medians["gymrec"]))
     print(f"load average at the end: {os.getloadavg()[0]:.2f} (2 cores)")
     print(
-        "| bytecode | plain loops, `assert mean >= 450` | gymrec.evaluate + bounded "
-        "assert_return | ratio |"
+        "| file (10 tests, 20 seeds each) | bytecode | plain loops, `assert mean >= line` "
+        "| gymrec.evaluate + bounded assert_return | ratio |"
     )
-    print("|---|---:|---:|---:|")
-    for configuration, gymrec, plain in rows:
-        print(f"| {configuration} | {plain:.2f} s | {gymrec:.2f} s | {gymrec / plain:.2f}x |")
+    print("|---|---|---:|---:|---:|")
+    for label, configuration, plain, gymrec in rows:
+        print(
+            f"| {label} | {configuration} | {plain:.2f} s | {gymrec:.2f} s | "
+            f"{gymrec / plain:.2f}x |"
+        )
 
 
 if __name__ == "__main__":
