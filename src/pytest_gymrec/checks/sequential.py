@@ -36,7 +36,7 @@ import numpy.typing as npt
 
 from ..errors import GymrecUsageError
 from ..formatting import fmt
-from ..verdict import Kind, Mode, Outcome, Sight, Subject, Verdict, lowest_listing
+from ..verdict import Estimate, Kind, Mode, Outcome, Sight, Subject, Verdict, lowest_listing
 from . import betting, core
 from .common import smallest_n
 from .core import FloatArray
@@ -355,13 +355,15 @@ def _verdict(
         mode=plan.mode,
         method=f"sequential betting test, bounds ({fmt(lo)}, {fmt(hi)}), anytime-valid",
         alpha=plan.alpha,
-        n=n,
-        mean=float(np.mean(values)),
-        low=low,
-        high=high,
-        coverage=1 - plan.alpha - plan.beta,
-        label=subject.label,
-        seeds=subject.seeds,
+        subject=subject,
+        estimate=Estimate(
+            statistic="mean return",
+            n=n,
+            value=float(np.mean(values)),
+            low=low,
+            high=high,
+            coverage=1 - plan.alpha - plan.beta,
+        ),
         line=plan.at_least,
         tolerance=plan.tolerance,
         rules=(
@@ -375,7 +377,6 @@ def _verdict(
         ties=(values.count(hi), values.count(lo), hi, lo),
         listing_title="lowest returns",
         listing=lowest_listing(values, subject.seeds),
-        reproduce=subject.reproduce,
         values=tuple(values),
         evidence={
             "fail": [float(v) for v in fail_path],
