@@ -81,21 +81,28 @@ def _read_whole(digits: str) -> int:
 
 
 def _checked_seed(seed: int) -> int:
-    if seed > MAX_SEED:
-        raise ValueError(
-            f"seed {shown(seed)} is larger than {MAX_SEED} (2**32 - 1), the largest seed many envs "
-            "accept (they seed numpy's RandomState or C code with 32 bits)"
-        )
-    return seed
+    return _at_most(
+        seed,
+        MAX_SEED,
+        f"seed {{}} is larger than {MAX_SEED} (2**32 - 1), the largest seed many envs accept "
+        "(they seed numpy's RandomState or C code with 32 bits)",
+    )
 
 
 def _checked_count(count: int) -> int:
-    if count > MAX_EPISODES:
-        raise ValueError(
-            f"{shown(count)} seeds is more than the {MAX_EPISODES:_} episodes a test may "
-            "run; give fewer seeds (a nightly sweep of 0-9999 is already a lot)"
-        )
-    return count
+    return _at_most(
+        count,
+        MAX_EPISODES,
+        f"{{}} seeds is more than the {MAX_EPISODES:_} episodes a test may run; give fewer "
+        "seeds (a nightly sweep of 0-9999 is already a lot)",
+    )
+
+
+def _at_most(value: int, limit: int, too_large: str) -> int:
+    """``value``, or a ValueError saying ``too_large`` (``{}`` stands for the value)."""
+    if value > limit:
+        raise ValueError(too_large.format(shown(value)))
+    return value
 
 
 def _digits(number: int) -> int:
