@@ -118,8 +118,15 @@ def decide_quantile(
         outcome = Outcome.BLIND
     else:
         outcome = Outcome.PASS
-    low, _ = quantile_bounds(array, level_q, side_alpha)
-    _, high = quantile_bounds(array, level_q, side_alpha)
+    low, high = quantile_bounds(array, level_q, side_alpha)
+    estimate = Estimate(
+        statistic=f"{name} of {quantity}",
+        n=n,
+        value=float(np.quantile(array, level_q, method="inverted_cdf")),
+        low=low,
+        high=high,
+        coverage=1 - 2 * side_alpha,
+    )
     verdict = Verdict(
         outcome=outcome,
         kind=Kind.QUANTILE,
@@ -131,14 +138,7 @@ def decide_quantile(
         method="order statistics, distribution-free",
         alpha=alpha,
         subject=subject,
-        estimate=Estimate(
-            statistic=f"{name} of {quantity}",
-            n=n,
-            value=float(np.quantile(array, level_q, method="inverted_cdf")),
-            low=low,
-            high=high,
-            coverage=1 - 2 * side_alpha,
-        ),
+        estimate=estimate,
         line=given[0][1],
         rules=tuple(rules),
         sights=tuple(sights),

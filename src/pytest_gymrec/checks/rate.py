@@ -126,6 +126,14 @@ def decide_success_rate(
         raise GymrecUsageError(f"{CALLER}: no episodes to check; run at least one episode")
     k = int(sum(successes))
     low, high = clopper_pearson(k, n, alpha)
+    estimate = Estimate(
+        statistic=f"success rate ({k} of {n})",
+        n=n,
+        value=k / n,
+        low=low,
+        high=high,
+        coverage=1 - 2 * alpha,
+    )
     level = f"{100 * (1 - alpha):g}%"
     sights: tuple[Sight, ...] = ()
     if mode is Mode.CERTIFY:
@@ -175,14 +183,7 @@ def decide_success_rate(
         method="exact binomial, Clopper-Pearson",
         alpha=alpha,
         subject=subject,
-        estimate=Estimate(
-            statistic=f"success rate ({k} of {n})",
-            n=n,
-            value=k / n,
-            low=low,
-            high=high,
-            coverage=1 - 2 * alpha,
-        ),
+        estimate=estimate,
         line=rate,
         tolerance=tolerance,
         rules=(rule,),
