@@ -102,16 +102,7 @@ class Gymrec:
         from .episodes import as_policy
 
         caller = "gymrec.evaluate()"
-        call = self._settings.layered(
-            caller,
-            {
-                "seeds": seeds,
-                "max_steps": max_steps,
-                "bounds": bounds,
-                "num_envs": num_envs,
-                "vectorization_mode": vectorization_mode,
-            },
-        )
+        call = self._layered(caller, seeds, max_steps, num_envs, vectorization_mode, bounds=bounds)
         source = self._source(env, caller, make_kwargs)
         act = as_policy(policy, caller)
         episodes: list[Episode] = []
@@ -256,18 +247,16 @@ class Gymrec:
         from .verdict import Mode, Subject
 
         caller = "gymrec.assert_return()"
-        call = self._settings.layered(
+        call = self._layered(
             caller,
-            {
-                "seeds": seeds,
-                "bounds": bounds,
-                "alpha": alpha,
-                "beta": beta,
-                "max_episodes": max_episodes,
-                "max_steps": max_steps,
-                "num_envs": num_envs,
-                "vectorization_mode": vectorization_mode,
-            },
+            seeds,
+            max_steps,
+            num_envs,
+            vectorization_mode,
+            bounds=bounds,
+            alpha=alpha,
+            beta=beta,
+            max_episodes=max_episodes,
         )
         plan = sequential.plan(
             at_least=at_least,
@@ -381,6 +370,25 @@ class Gymrec:
         )
 
     # -- internals -----------------------------------------------------------------------------
+
+    def _layered(
+        self,
+        caller: str,
+        seeds: object,
+        max_steps: object,
+        num_envs: object,
+        vectorization_mode: object,
+        **check: object,
+    ) -> Settings:
+        """The test's settings overridden by a call's: the run arguments every call that runs
+        episodes takes (which seeds, the step limit, envs at once) and those of its ``check``."""
+        run = {
+            "seeds": seeds,
+            "max_steps": max_steps,
+            "num_envs": num_envs,
+            "vectorization_mode": vectorization_mode,
+        }
+        return self._settings.layered(caller, {**run, **check})
 
     def _source(
         self, env: Any, caller: str, make_kwargs: dict[str, Any]
