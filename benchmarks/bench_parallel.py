@@ -39,6 +39,7 @@ import gymnasium as gym
 from pytest_gymrec.episodes import EnvSource, EpisodeRecorder, resolve_env, run_episodes
 from pytest_gymrec.parallel import run_episodes_parallel
 from pytest_gymrec.results import Episode
+from pytest_gymrec.settings import Parallelism
 
 STEP_COST = 0.001
 
@@ -112,7 +113,7 @@ def side_by_side(source: EnvSource, seeds: list[int], **options: Any) -> list[Ep
         max_steps=10_000,
         keep=episodes.append,
         label=source.label,
-        **options,
+        parallelism=Parallelism(**options),
     )
     return episodes
 

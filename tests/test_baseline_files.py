@@ -274,12 +274,12 @@ def test_missing_file_is_none(tmp_path: Path) -> None:
 
 def test_save_creates_then_keeps_then_rewrites(tmp_path: Path) -> None:
     path = tmp_path / "gymrec_baselines" / "test_x" / "test_y.json"
-    assert baseline.save(path, make_baseline()) == baseline.CREATED
+    assert baseline.save(path, make_baseline()) == baseline.Saved.CREATED
     assert baseline.load(path) == make_baseline()
     modified = path.stat().st_mtime_ns
-    assert baseline.save(path, make_baseline()) == baseline.UNCHANGED
+    assert baseline.save(path, make_baseline()) == baseline.Saved.UNCHANGED
     assert path.stat().st_mtime_ns == modified
-    assert baseline.save(path, make_baseline({0: 1.0})) == baseline.REWRITTEN
+    assert baseline.save(path, make_baseline({0: 1.0})) == baseline.Saved.REWRITTEN
     assert baseline.load(path) == make_baseline({0: 1.0})
     assert sorted(p.name for p in path.parent.iterdir()) == ["test_y.json"]  # no temp files
 
@@ -287,7 +287,7 @@ def test_save_creates_then_keeps_then_rewrites(tmp_path: Path) -> None:
 def test_save_replaces_a_corrupted_file(tmp_path: Path) -> None:
     path = tmp_path / "test_y.json"
     path.write_text("{ broken", encoding="utf-8")
-    assert baseline.save(path, make_baseline()) == baseline.REWRITTEN
+    assert baseline.save(path, make_baseline()) == baseline.Saved.REWRITTEN
     assert baseline.load(path) == make_baseline()
 
 
@@ -346,7 +346,7 @@ def test_a_rewritten_file_keeps_its_mode(tmp_path: Path, mode: int) -> None:
     path = tmp_path / "test_y.json"
     baseline.save(path, make_baseline())
     path.chmod(mode)
-    assert baseline.save(path, make_baseline({0: 1.0})) == baseline.REWRITTEN
+    assert baseline.save(path, make_baseline({0: 1.0})) == baseline.Saved.REWRITTEN
     assert stat.S_IMODE(path.stat().st_mode) == mode
 
 
@@ -466,10 +466,10 @@ def test_created_message_names_path_and_what_to_do(tmp_path: Path) -> None:
 
 def test_summary_lines_group_by_action(tmp_path: Path) -> None:
     entries = [
-        {"path": str(tmp_path / "b.json"), "action": baseline.REWRITTEN},
-        {"path": str(tmp_path / "a.json"), "action": baseline.REWRITTEN},
-        {"path": str(tmp_path / "c.json"), "action": baseline.CREATED},
-        {"path": "/elsewhere/d.json", "action": baseline.UNCHANGED},
+        {"path": str(tmp_path / "b.json"), "action": baseline.Saved.REWRITTEN.value},
+        {"path": str(tmp_path / "a.json"), "action": baseline.Saved.REWRITTEN.value},
+        {"path": str(tmp_path / "c.json"), "action": baseline.Saved.CREATED.value},
+        {"path": "/elsewhere/d.json", "action": baseline.Saved.UNCHANGED.value},
     ]
     assert baseline.summary_lines(entries, tmp_path) == [
         "created (review and commit): 1 file",
@@ -492,7 +492,7 @@ def test_session_state_reads_plain_report_data(
         rootpath=tmp_path, invocation_params=types.SimpleNamespace(dir=tmp_path)
     )
     summary = GymrecSession(config, settings.defaults())  # type: ignore[arg-type]
-    entry = {"path": str(tmp_path / "x.json"), "action": baseline.CREATED}
+    entry = {"path": str(tmp_path / "x.json"), "action": baseline.Saved.CREATED.value}
     call = types.SimpleNamespace(
         when="call", outcome="failed", gymrec={"verdicts": [], "baselines": [entry]}
     )

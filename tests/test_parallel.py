@@ -45,6 +45,7 @@ from pytest_gymrec.parallel import (
     run_episodes_parallel,
 )
 from pytest_gymrec.record import Episode
+from pytest_gymrec.settings import Parallelism
 from pytest_gymrec.verdict import Mode
 from pytest_gymrec.video import StreamingEncoder, replay
 
@@ -86,7 +87,7 @@ def in_parallel(
             max_steps=max_steps,
             keep=episodes.append,
             label=source.label,
-            **options,
+            parallelism=Parallelism(**options),
         )
     except (GymrecEnvError, GymrecPolicyError) as exc:
         return episodes, exc
@@ -436,7 +437,9 @@ def test_the_spec_for_baselines_is_that_of_the_env_one_by_one(
     if options.get("executor") == "pool":
         options = {"executor": process_pool}
     source = resolve_env("CartPole-v1", "test", {"max_episode_steps": 80})
-    with ParallelRun(source, lean, [1, 2], max_steps=100, label=source.label, **options) as run:
+    with ParallelRun(
+        source, lean, [1, 2], max_steps=100, label=source.label, parallelism=Parallelism(**options)
+    ) as run:
         list(run)
     want = env_spec_data(source.build())
     assert want is not None
@@ -457,7 +460,9 @@ def test_stopping_early_returns_the_episodes_that_ran_beyond(
     seeds = list(range(30))
     want, _ = one_by_one(source, lean, seeds)
     used: list[Episode] = []
-    with ParallelRun(source, lean, seeds, max_steps=1000, label=source.label, **options) as run:
+    with ParallelRun(
+        source, lean, seeds, max_steps=1000, label=source.label, parallelism=Parallelism(**options)
+    ) as run:
         for episode in run:
             used.append(episode)
             if len(used) == 4:
@@ -506,7 +511,9 @@ def test_the_sequential_test_stops_at_the_same_seed_with_the_same_verdict(
         recorder, lean, itertools.takewhile(lambda _: not alone.decided, order), source.label
     )
     side_by_side = sequential_test(at_least)
-    with ParallelRun(source, lean, order, max_steps=1000, label=source.label, num_envs=3) as run:
+    with ParallelRun(
+        source, lean, order, max_steps=1000, label=source.label, parallelism=Parallelism(num_envs=3)
+    ) as run:
         for episode in run:
             side_by_side.add(episode.return_, episode.seed)
             if side_by_side.decided:
@@ -669,7 +676,7 @@ def test_bad_arguments_are_usage_errors(options: dict[str, Any], expected: str) 
             max_steps=10,
             keep=print,
             label="x",
-            **options,
+            parallelism=Parallelism(**options),
         )
     assert expected in str(caught.value)
 
@@ -677,4 +684,6 @@ def test_bad_arguments_are_usage_errors(options: dict[str, Any], expected: str) 
 def test_a_built_env_without_spec_cannot_be_copied_into_slots() -> None:
     source = resolve_env(Dice(), "test")
     with pytest.raises(GymrecUsageError, match="no spec to build them from; pass its id"):
-        ParallelRun(source, noisy, [1], max_steps=10, label="Dice", num_envs=2)
+        ParallelRun(
+            source, noisy, [1], max_steps=10, label="Dice", parallelism=Parallelism(num_envs=2)
+        )

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import enum
 import errno
 import glob
 import json
@@ -51,11 +52,6 @@ LONGEST_NAME = 120
 
 #: Deepest nesting of lists and objects a baseline file may have (a real one has about 5).
 MAX_DEPTH = 64
-
-#: What happened to a baseline file in this test (carried to the end-of-session summary).
-CREATED = "created"
-REWRITTEN = "rewritten"
-UNCHANGED = "unchanged"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -450,8 +446,17 @@ def write_atomic(path: Path, text: str) -> None:
         raise _unwritable(path, _reason(exc)) from None
 
 
-def save(path: Path, baseline: Baseline) -> str:
-    """Store ``baseline`` at ``path``; returns CREATED, REWRITTEN or UNCHANGED.
+class Saved(str, enum.Enum):
+    """What :func:`save` did to a baseline file (its value is carried, as plain text, to the
+    end-of-session summary)."""
+
+    CREATED = "created"
+    REWRITTEN = "rewritten"
+    UNCHANGED = "unchanged"
+
+
+def save(path: Path, baseline: Baseline) -> Saved:
+    """Store ``baseline`` at ``path``; says whether it created, rewrote or left the file.
 
     An identical file is not rewritten, so an update run leaves no spurious changes behind.
     Raises :class:`GymrecBaselineError` naming the file when it cannot be written.
@@ -469,9 +474,9 @@ def save(path: Path, baseline: Baseline) -> str:
     except (OSError, UnicodeDecodeError):
         old = ""  # unreadable: the user asked for a rewrite, so replace it
     if old == text:
-        return UNCHANGED
+        return Saved.UNCHANGED
     write_atomic(path, text)
-    return CREATED if old is None else REWRITTEN
+    return Saved.CREATED if old is None else Saved.REWRITTEN
 
 
 # --------------------------------------------------------------------------------------------
@@ -564,14 +569,14 @@ def summary_lines(entries: Sequence[Mapping[str, str]], root: Path) -> list[str]
 
     lines = []
     for action, heading in (
-        (CREATED, "created (review and commit)"),
-        (REWRITTEN, f"rewritten ({UPDATE_FLAG})"),
+        (Saved.CREATED, "created (review and commit)"),
+        (Saved.REWRITTEN, f"rewritten ({UPDATE_FLAG})"),
     ):
         paths = sorted({shown(entry["path"]) for entry in entries if entry["action"] == action})
         if paths:
             lines.append(f"{heading}: {len(paths)} file{'s' * (len(paths) != 1)}")
             lines.extend(f"  {path}" for path in paths)
-    unchanged = {entry["path"] for entry in entries if entry["action"] == UNCHANGED}
+    unchanged = {entry["path"] for entry in entries if entry["action"] == Saved.UNCHANGED}
     if unchanged:
         count = len(unchanged)
         lines.append(f"unchanged: {count} file{'s' * (count != 1)} (identical data)")
@@ -627,12 +632,12 @@ def check_against_file(
         test=record.nodeid,
     )
     if update:
-        record.note_baseline(str(path), save(path, current))
+        record.note_baseline(str(path), save(path, current).value)
         return None
     stored = load(path) if path not in created_this_session else None
     if stored is None:
         if path not in created_this_session:
-            record.note_baseline(str(path), save(path, current))
+            record.note_baseline(str(path), save(path, current).value)
             created_this_session.add(path)
         raise GymrecBaselineCreated(created_message(path, current, update_command or UPDATE_FLAG))
     changes = env_changes(stored, label, result.env_spec)

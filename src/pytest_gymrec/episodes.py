@@ -709,6 +709,14 @@ class EpisodeRecorder(RecordEpisodeStatistics):
             ),
         )
 
+    def _return(self) -> float:
+        """The episode's return so far; NaN when the env's rewards do not add up to a number
+        (the episode then ends with an error that says which reward)."""
+        try:
+            return float(self.episode_returns)
+        except (TypeError, ValueError):
+            return math.nan
+
     def _finish(
         self,
         *,
@@ -720,29 +728,25 @@ class EpisodeRecorder(RecordEpisodeStatistics):
         self._limit = 0
         if wall_time is None:
             wall_time = time.perf_counter() - self.episode_start_time
-        length = len(self._rewards)
-        try:
-            return_ = float(self.episode_returns)
-        except (TypeError, ValueError):
-            return_ = math.nan
         episode = Episode(
+            # Which episode it was and how to run it again, then how it went.
             seed=self._seed,
-            return_=return_,
-            length=length,
+            env_label=self._label,
+            reset_options=self._options,
+            rebuild=self._rebuild,
+            return_=self._return(),
+            length=len(self._rewards),
             wall_time=wall_time,
             terminated=terminated,
             truncated=truncated,
             error=error,
-            env_label=self._label,
-            reset_options=self._options,
-            rebuild=self._rebuild,
         )
         keep, dropped = self._keeper.admit(episode)
         for old in dropped:
             old.actions, old.rewards, old.reset_rng_state = [], [], None
         if keep:
             # A step that raised stored its action but has no reward: the replay stops before.
-            episode.actions = self._stored_actions()[:length]
+            episode.actions = self._stored_actions()[: episode.length]
             episode.rewards = np.asarray(self._rewards, dtype=np.float64).tolist()
             episode.reset_rng_state = self._rng_state
         self._actions = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import dataclasses
 import itertools
 import os
 import time
@@ -15,7 +16,7 @@ from .checks.pipeline import CheckContext
 from .errors import GymrecEnvWarning, GymrecUsageError
 from .record import Episode, TestRecord
 from .results import EvalResult
-from .settings import MAX_SEED, Blind, Inconclusive, Settings
+from .settings import MAX_SEED, Blind, Inconclusive, Parallelism, Settings
 
 if TYPE_CHECKING:
     from .episodes import EnvSource, EpisodeRecorder, Policy, ReplayChoice
@@ -101,16 +102,7 @@ class Gymrec:
         from .episodes import as_policy
 
         caller = "gymrec.evaluate()"
-        call = self._settings.layered(
-            caller,
-            {
-                "seeds": seeds,
-                "max_steps": max_steps,
-                "bounds": bounds,
-                "num_envs": num_envs,
-                "vectorization_mode": vectorization_mode,
-            },
-        )
+        call = self._layered(caller, seeds, max_steps, num_envs, vectorization_mode, bounds=bounds)
         source = self._source(env, caller, make_kwargs)
         act = as_policy(policy, caller)
         episodes: list[Episode] = []
@@ -255,18 +247,16 @@ class Gymrec:
         from .verdict import Mode, Subject
 
         caller = "gymrec.assert_return()"
-        call = self._settings.layered(
+        call = self._layered(
             caller,
-            {
-                "seeds": seeds,
-                "bounds": bounds,
-                "alpha": alpha,
-                "beta": beta,
-                "max_episodes": max_episodes,
-                "max_steps": max_steps,
-                "num_envs": num_envs,
-                "vectorization_mode": vectorization_mode,
-            },
+            seeds,
+            max_steps,
+            num_envs,
+            vectorization_mode,
+            bounds=bounds,
+            alpha=alpha,
+            beta=beta,
+            max_episodes=max_episodes,
         )
         plan = sequential.plan(
             at_least=at_least,
@@ -381,6 +371,25 @@ class Gymrec:
 
     # -- internals -----------------------------------------------------------------------------
 
+    def _layered(
+        self,
+        caller: str,
+        seeds: object,
+        max_steps: object,
+        num_envs: object,
+        vectorization_mode: object,
+        **check: object,
+    ) -> Settings:
+        """The test's settings overridden by a call's: the run arguments every call that runs
+        episodes takes (which seeds, the step limit, envs at once) and those of its ``check``."""
+        run = {
+            "seeds": seeds,
+            "max_steps": max_steps,
+            "num_envs": num_envs,
+            "vectorization_mode": vectorization_mode,
+        }
+        return self._settings.layered(caller, {**run, **check})
+
     def _source(
         self, env: Any, caller: str, make_kwargs: dict[str, Any]
     ) -> EnvSource | VectorSource:
@@ -418,23 +427,24 @@ class Gymrec:
         keep = self._reporting_progress(keep, source.label, seeds)
         from .episodes import EnvSource
 
-        if (
-            isinstance(source, EnvSource)
-            and call.num_envs == 1
-            and not batched
-            and executor is None
-        ):
+        parallelism = Parallelism(
+            num_envs=call.num_envs,
+            vectorization_mode=call.vectorization_mode.value,
+            batched=batched,
+            executor=executor,
+            chunk_size=chunk_size,
+        )
+        if isinstance(source, EnvSource) and parallelism.one_by_one:
             # One env, seed by seed, exactly as before num_envs existed; the vector machinery
             # is not even imported.
             planned = itertools.takewhile(lambda _: not until(), seeds)
             return self._run(source, act, planned, call.max_steps, keep), []
         from .parallel import VectorSource, run_episodes_parallel
 
-        num_envs = call.num_envs
         if isinstance(source, VectorSource) and call.source("num_envs") != caller:
             # A num_envs from the ini, the command line or a marker is a default; the vector
             # env the call hands over has its own number of slots. Only the call can clash.
-            num_envs = 1
+            parallelism = dataclasses.replace(parallelism, num_envs=1)
         return run_episodes_parallel(
             source,
             act,
@@ -442,11 +452,7 @@ class Gymrec:
             max_steps=call.max_steps,
             keep=keep,
             label=source.label,
-            num_envs=num_envs,
-            vectorization_mode=call.vectorization_mode.value,
-            batched=batched,
-            executor=executor,
-            chunk_size=chunk_size,
+            parallelism=parallelism,
             caller=caller,
             until=until,
         )

@@ -54,7 +54,7 @@ from .episodes import (
 )
 from .errors import GymrecEnvError, GymrecPolicyError, GymrecUsageError
 from .record import Episode
-from .settings import check_num_envs, check_vectorization_mode
+from .settings import ONE_BY_ONE, Parallelism, check_num_envs
 
 #: Info key under which a slot reports the exception its env raised (the vector env survives).
 _ERROR_KEY = "gymrec_error"
@@ -66,15 +66,54 @@ _PARK_KEY = "gymrec_park"
 # Arguments
 
 
-def _check_chunk_size(chunk_size: object, source: str) -> int | None:
-    if chunk_size is None:
-        return None
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
-        raise GymrecUsageError(
-            f"{source}: chunk_size={chunk_size!r} must be a positive whole number of seeds "
-            "sent to a worker at a time, or None to choose it from the number of seeds"
+@dataclasses.dataclass(frozen=True)
+class EpisodeTerms:
+    """What every episode needs wherever it runs (a slot, a worker): its step limit, its env's
+    label, whether the policy takes batches, and how to rebuild its env for a replay (None in
+    a worker: a factory is often a closure, and it is re-attached where the episodes arrive).
+    """
+
+    max_steps: int
+    label: str
+    batched: bool = False
+    rebuild: EnvFactory | None = None
+
+
+@dataclasses.dataclass
+class _Unfinished:
+    """The episode a slot is running, until it ends as an :class:`Episode`."""
+
+    seed: int | None
+    actions: list[Any] = dataclasses.field(default_factory=list)
+    rewards: list[float] = dataclasses.field(default_factory=list)
+    started: float = dataclasses.field(default_factory=time.perf_counter)
+
+    def add(self, action: Any, reward: float) -> None:
+        self.actions.append(_snapshot(action))
+        self.rewards.append(reward)
+
+    def end(
+        self,
+        label: str,
+        rebuild: EnvFactory | None,
+        *,
+        terminated: bool = False,
+        truncated: bool = False,
+        error: str | None = None,
+    ) -> Episode:
+        return Episode(
+            seed=self.seed,
+            return_=float(sum(self.rewards)),
+            length=len(self.rewards),
+            wall_time=time.perf_counter() - self.started,
+            terminated=terminated,
+            truncated=truncated,
+            error=error,
+            env_label=label,
+            actions=self.actions,
+            rewards=self.rewards,
+            rebuild=rebuild,
         )
-    return chunk_size
 
 
 # --------------------------------------------------------------------------------------------
@@ -265,22 +304,9 @@ def _subspaces(space: gym.spaces.Space[Any]) -> Iterator[gym.spaces.Space[Any]]:
 
 
 class _Engine(abc.ABC):
-    def __init__(
-        self,
-        seeds: Sequence[int],
-        *,
-        max_steps: int,
-        label: str,
-        batched: bool,
-        rebuild: EnvFactory | None,
-    ) -> None:
+    def __init__(self, seeds: Sequence[int], terms: EpisodeTerms) -> None:
         self.seeds = seeds
-        #: What every episode needs, wherever it runs: its step limit, env label, whether the
-        #: policy takes batches, and how to rebuild its env for a replay.
-        self._max_steps = max_steps
-        self._label = label
-        self._batched = batched
-        self._rebuild = rebuild
+        self._terms = terms
         #: Finished (or crashed) episodes by position in ``seeds``, waiting to be handed on.
         self.finished: dict[int, Episode] = {}
         #: The error raised at a position (after its crashed episode, if it has one).
@@ -313,15 +339,12 @@ class _VectorEngine(_Engine):
         env: SyncVectorEnv | AsyncVectorEnv,
         seeds: Sequence[int],
         policy: Policy,
+        terms: EpisodeTerms,
         *,
         owned: bool,
-        batched: bool,
-        max_steps: int,
-        label: str,
-        rebuild: EnvFactory | None,
         space_states: _SpaceStates | None,
     ) -> None:
-        super().__init__(seeds, max_steps=max_steps, label=label, batched=batched, rebuild=rebuild)
+        super().__init__(seeds, terms)
         self._env = env
         self._owned = owned
         self._policy = policy
@@ -342,9 +365,8 @@ class _VectorEngine(_Engine):
         self._needs_reset = [True] * n
         self._first_reset = True
         self._observations: list[Any] = [None] * n
-        self._actions: list[list[Any]] = [[] for _ in range(n)]
-        self._rewards: list[list[float]] = [[] for _ in range(n)]
-        self._started = [0.0] * n
+        #: The episode each slot runs (a stale one while the slot is free).
+        self._in_progress = [_Unfinished(None) for _ in range(n)]
 
     # -- starting episodes -----------------------------------------------------------------
 
@@ -402,10 +424,8 @@ class _VectorEngine(_Engine):
                 self._abandon(slot)
                 self._crash_before_episode(position, str(errors[slot]))
                 continue
-            self._actions[slot] = []
-            self._rewards[slot] = []
-            self._started[slot] = time.perf_counter()
             seed = self.seeds[position]
+            self._in_progress[slot] = _Unfinished(seed)
             if self._space_states is not None:
                 self._space_states.start(slot, seed)
             if not self._owned and isinstance(self._env, SyncVectorEnv):
@@ -428,16 +448,19 @@ class _VectorEngine(_Engine):
         )
         if not running:
             return False
-        actions = self._batched_actions(running) if self._batched else self._actions_of(running)
+        actions = (
+            self._batched_actions(running) if self._terms.batched else self._actions_of(running)
+        )
         running = [(p, s) for p, s in running if self._position[s] == p and p < self.limit]
         for position, slot in running:
-            if self._position[slot] == position and len(self._rewards[slot]) >= self._max_steps:
+            max_steps = self._terms.max_steps
+            if self._position[slot] == position and self._steps(slot) >= max_steps:
                 self._fail(
                     slot,
-                    f"GymrecEnvError: did not end within {self._max_steps} steps",
+                    f"GymrecEnvError: did not end within {max_steps} steps",
                     GymrecEnvError(
-                        f"{self._label}: the episode for seed {self.seeds[position]} did not end "
-                        f"within max_steps={self._max_steps} steps; give the env a TimeLimit "
+                        f"{self._terms.label}: the episode for seed {self.seeds[position]} did "
+                        f"not end within max_steps={max_steps} steps; give the env a TimeLimit "
                         "(gym.make(..., max_episode_steps=N)) or raise max_steps in "
                         "@pytest.mark.gymrec(max_steps=...)"
                     ),
@@ -459,9 +482,10 @@ class _VectorEngine(_Engine):
                 slot,
                 description,
                 GymrecEnvError(
-                    f"{self._label}: a step of the vector env raised {description} while it ran "
-                    f"seeds {[self.seeds[p] for p, _ in running]}; it cannot tell which sub-env "
-                    "raised, so the first of them is blamed (run with num_envs=1 to find the seed)"
+                    f"{self._terms.label}: a step of the vector env raised {description} while it "
+                    f"ran seeds {[self.seeds[p] for p, _ in running]}; it cannot tell which "
+                    "sub-env raised, so the first of them is blamed (run with num_envs=1 to find "
+                    "the seed)"
                 ),
             )
             for _, other in running[1:]:
@@ -483,7 +507,7 @@ class _VectorEngine(_Engine):
                     slot,
                     description,
                     GymrecEnvError(
-                        f"{self._label}: step {len(self._rewards[slot]) + 1} of the episode for "
+                        f"{self._terms.label}: step {self._steps(slot) + 1} of the episode for "
                         f"seed {self.seeds[position]} raised {description} with action "
                         f"{actions[slot]!r}; the action space is {self._single_action_space}"
                     ),
@@ -509,8 +533,8 @@ class _VectorEngine(_Engine):
                     slot,
                     description,
                     GymrecPolicyError(
-                        f"{self._label}: the policy raised {description} at seed "
-                        f"{self.seeds[position]}, step {len(self._rewards[slot]) + 1}"
+                        f"{self._terms.label}: the policy raised {description} at seed "
+                        f"{self.seeds[position]}, step {self._steps(slot) + 1}"
                     ),
                 )
             finally:
@@ -534,9 +558,9 @@ class _VectorEngine(_Engine):
                 running,
                 description,
                 GymrecPolicyError(
-                    f"{self._label}: the batched policy raised {description} on the "
+                    f"{self._terms.label}: the batched policy raised {description} on the "
                     f"observations of seeds {seeds} (steps "
-                    f"{[len(self._rewards[slot]) + 1 for slot in slots]})"
+                    f"{[self._steps(slot) + 1 for slot in slots]})"
                 ),
             )
             return {}
@@ -555,9 +579,9 @@ class _VectorEngine(_Engine):
                 running,
                 f"GymrecPolicyError: {got} for {len(slots)} observations",
                 GymrecPolicyError(
-                    f"{self._label}: with batched=True the policy gets the {len(slots)} stacked "
-                    f"observations of seeds {seeds} and must return one action for each, in "
-                    f"order; it returned {got}: {output!r}"
+                    f"{self._terms.label}: with batched=True the policy gets the {len(slots)} "
+                    f"stacked observations of seeds {seeds} and must return one action for "
+                    f"each, in order; it returned {got}: {output!r}"
                 ),
             )
             return {}
@@ -586,7 +610,7 @@ class _VectorEngine(_Engine):
                 slot,
                 description,
                 GymrecEnvError(
-                    f"{self._label}: step {len(self._rewards[slot]) + 1} of the episode for seed "
+                    f"{self._terms.label}: step {self._steps(slot) + 1} of the episode for seed "
                     f"{self.seeds[position]} raised {description} with action "
                     f"{actions[slot]!r}; the action space is {self._single_action_space}"
                 ),
@@ -602,16 +626,15 @@ class _VectorEngine(_Engine):
         terminated: Any,
         truncated: Any,
     ) -> None:
-        self._actions[slot].append(_snapshot(action))
         value = float(reward)
-        self._rewards[slot].append(value)
-        step = len(self._rewards[slot])
+        self._in_progress[slot].add(action, value)
+        step = self._steps(slot)
         if not math.isfinite(value):
             self._fail(
                 slot,
                 f"reward {value} at step {step}",
                 GymrecEnvError(
-                    f"{self._label}: step {step} for seed {self.seeds[position]} returned "
+                    f"{self._terms.label}: step {step} for seed {self.seeds[position]} returned "
                     f"reward {value}; returns must be finite (check the env's reward and the "
                     "actions the policy sends)"
                 ),
@@ -631,21 +654,18 @@ class _VectorEngine(_Engine):
     ) -> None:
         position = self._position[slot]
         assert position is not None
-        rewards = self._rewards[slot]
-        self.finished[position] = Episode(
-            seed=self.seeds[position],
-            return_=float(sum(rewards)),
-            length=len(rewards),
-            wall_time=time.perf_counter() - self._started[slot],
+        self.finished[position] = self._in_progress[slot].end(
+            self._terms.label,
+            self._terms.rebuild,
             terminated=terminated,
             truncated=truncated,
             error=error,
-            env_label=self._label,
-            actions=self._actions[slot],
-            rewards=rewards,
-            rebuild=self._rebuild,
         )
         self._abandon(slot)
+
+    def _steps(self, slot: int) -> int:
+        """Steps the episode in ``slot`` has taken so far."""
+        return len(self._in_progress[slot].rewards)
 
     def _abandon(self, slot: int) -> None:
         self._position[slot] = None
@@ -667,7 +687,7 @@ class _VectorEngine(_Engine):
         self.crash(
             position,
             GymrecEnvError(
-                f"{self._label}: reset(seed={self.seeds[position]}) raised {description}"
+                f"{self._terms.label}: reset(seed={self.seeds[position]}) raised {description}"
             ),
         )
 
@@ -717,15 +737,14 @@ class ChunkResult:
     spec: gym.envs.registration.EnvSpec | None = None
 
 
-def run_chunk(
-    payload: bytes, seeds: list[int], max_steps: int, label: str, batched: bool
-) -> ChunkResult:
+def run_chunk(payload: bytes, seeds: list[int], terms: EpisodeTerms) -> ChunkResult:
     """Run one chunk of seeds in a worker; module-level so any executor can pickle it.
 
     Errors come back as data after the episodes that ran, as ``run_episodes`` raises them (an
     error of another kind is named with its seed): a raised exception would lose the episodes.
     """
     result = ChunkResult([])
+    label = terms.label
     try:
         try:
             source, policy = pickle.loads(payload)
@@ -735,9 +754,14 @@ def run_chunk(
                 f"({_describe_exception(exc)}); the modules that define them must be importable "
                 "in the workers (install the package there or put it on PYTHONPATH)"
             ) from None
-        if batched:
+        if terms.batched:
             with ParallelRun(
-                source, policy, seeds, max_steps=max_steps, label=label, batched=True
+                source,
+                policy,
+                seeds,
+                max_steps=terms.max_steps,
+                label=label,
+                parallelism=Parallelism(batched=True),
             ) as run:
                 result.episodes.extend(run)
                 result.spec = run.spec
@@ -749,7 +773,7 @@ def run_chunk(
                 on_episode=result.episodes.append,
                 label=label,
                 rebuild=None,
-                max_steps=max_steps,
+                max_steps=terms.max_steps,
             )
             try:
                 run_episodes(recorder, policy, seeds, label)
@@ -792,26 +816,23 @@ def _payload(source: EnvSource, policy: Policy, caller: str) -> bytes:
 
 
 class _ExecutorEngine(_Engine):
-    """Chunks of seeds submitted in seed order, ``in_flight`` at a time."""
+    """Chunks of seeds submitted in seed order, two per worker in flight at a time."""
 
     def __init__(
         self,
         executor: concurrent.futures.Executor,
         seeds: Sequence[int],
         payload: bytes,
-        *,
-        in_flight: int,
-        chunk_size: int,
-        max_steps: int,
-        label: str,
-        batched: bool,
-        rebuild: EnvFactory | None,
+        terms: EpisodeTerms,
+        parallelism: Parallelism,
     ) -> None:
-        super().__init__(seeds, max_steps=max_steps, label=label, batched=batched, rebuild=rebuild)
+        super().__init__(seeds, terms)
         self._executor = executor
         self._payload = payload
-        self._in_flight = in_flight
-        self._chunk_size = chunk_size
+        workers = parallelism.num_envs
+        # Two chunks per worker: a worker finds its next chunk waiting when one ends.
+        self._in_flight = 2 * workers
+        self._chunk_size = parallelism.chunk_size or max(1, math.ceil(len(seeds) / (4 * workers)))
         self._next = 0
         self._running: dict[concurrent.futures.Future[ChunkResult], int] = {}
         #: The env's spec, as the first chunk to return reports it.
@@ -822,9 +843,9 @@ class _ExecutorEngine(_Engine):
             start = self._next
             chunk = list(self.seeds[start : min(start + self._chunk_size, self.limit)])
             self._next += len(chunk)
-            future = self._executor.submit(
-                run_chunk, self._payload, chunk, self._max_steps, self._label, self._batched
-            )
+            # The factory stays here: it is often a closure, which a worker could not unpickle.
+            terms = dataclasses.replace(self._terms, rebuild=None)
+            future = self._executor.submit(run_chunk, self._payload, chunk, terms)
             self._running[future] = start
 
     def advance(self) -> bool:
@@ -849,7 +870,7 @@ class _ExecutorEngine(_Engine):
             self.crash(
                 start,
                 GymrecEnvError(
-                    f"{self._label}: the executor could not run the chunk of seeds {chunk}: "
+                    f"{self._terms.label}: the executor could not run the chunk of seeds {chunk}: "
                     f"{_describe_exception(exc)} (when a worker process dies, e.g. killed by "
                     "the OS or by a crash in native code, its chunk is lost; the episodes of "
                     "earlier seeds are kept)"
@@ -859,7 +880,7 @@ class _ExecutorEngine(_Engine):
         if self.spec is None:
             self.spec = result.spec
         for offset, episode in enumerate(result.episodes):
-            episode.rebuild = self._rebuild
+            episode.rebuild = self._terms.rebuild
             self.finished[start + offset] = episode
         if result.error is not None:
             crashed = result.episodes and result.episodes[-1].error is not None
@@ -906,23 +927,26 @@ class ParallelRun:
     :meth:`close` stops everything and returns the episodes that finished beyond the last one
     yielded ("ran, not used"). Use it as a context manager::
 
-        with ParallelRun(source, policy, seeds, max_steps=..., label=..., num_envs=4) as run:
+        with ParallelRun(
+            source, policy, seeds, max_steps=..., label=..., parallelism=Parallelism(num_envs=4)
+        ) as run:
             for episode in run:
                 ...
         extra = run.extra
 
     ``source`` is an :class:`EnvSource` (``episodes.resolve_env``) or a :class:`VectorSource`
-    (:func:`resolve_vector_env`). ``num_envs`` slots run in a ``SyncVectorEnv`` or
-    ``AsyncVectorEnv`` (``vectorization_mode``); with a :class:`VectorSource` its own slots are
-    used. With ``executor``, ``num_envs`` is the number of workers to keep busy: chunks of
-    ``chunk_size`` seeds (default: about four chunks per worker) run in the executor's workers,
-    two per worker submitted at a time (so stopping early wastes at most those). Each chunk
-    pickles the env source and the policy anew (cloudpickle) and builds one env. ``batched=True``
-    calls the policy once a step with the stacked observations of every running slot; it must
-    return one action per observation (an SB3 model's ``predict`` does). A policy that samples
-    from the action space of the env the user handed over (``lambda obs:
-    env.action_space.sample()``) draws what it would draw one by one: the space's generators
-    are switched per slot around each call (not with ``batched=True``).
+    (:func:`resolve_vector_env`). ``parallelism`` (:class:`Parallelism`) says how they run:
+    ``num_envs`` slots in a ``SyncVectorEnv`` or ``AsyncVectorEnv`` (``vectorization_mode``);
+    with a :class:`VectorSource` its own slots are used. With ``executor``, ``num_envs`` is the
+    number of workers to keep busy: chunks of ``chunk_size`` seeds (default: about four chunks
+    per worker) run in the executor's workers, two per worker submitted at a time (so stopping
+    early wastes at most those). Each chunk pickles the env source and the policy anew
+    (cloudpickle) and builds one env. ``batched=True`` calls the policy once a step with the
+    stacked observations of every running slot; it must return one action per observation (an
+    SB3 model's ``predict`` does). A policy that samples from the action space of the env the
+    user handed over (``lambda obs: env.action_space.sample()``) draws what it would draw one
+    by one: the space's generators are switched per slot around each call (not with
+    ``batched=True``).
     """
 
     def __init__(
@@ -933,26 +957,17 @@ class ParallelRun:
         *,
         max_steps: int,
         label: str,
-        num_envs: int = 1,
-        vectorization_mode: str = "sync",
-        batched: bool = False,
-        executor: concurrent.futures.Executor | None = None,
-        chunk_size: int | None = None,
+        parallelism: Parallelism = ONE_BY_ONE,
         caller: str = "gymrec.evaluate()",
     ) -> None:
-        num_envs = check_num_envs(num_envs, caller)
-        vectorization_mode = check_vectorization_mode(vectorization_mode, caller)
-        chunk_size = _check_chunk_size(chunk_size, caller)
+        parallelism = parallelism.checked(caller)
+        num_envs = parallelism.num_envs
+        terms = EpisodeTerms(max_steps, label, parallelism.batched, source.factory)
         seeds = list(seeds)
         self.extra: list[Episode] = []
         self._consumed = 0
         self._engine: _Engine
-        if executor is not None:
-            if not isinstance(executor, concurrent.futures.Executor):
-                raise GymrecUsageError(
-                    f"{caller}: executor={executor!r} must be a concurrent.futures.Executor, "
-                    "e.g. ProcessPoolExecutor() or a Dask client's get_executor()"
-                )
+        if parallelism.executor is not None:
             if isinstance(source, VectorSource):
                 raise GymrecUsageError(
                     f"{caller}: executor= runs episodes in its own workers, so it needs the env "
@@ -964,18 +979,8 @@ class ParallelRun:
                     f"{source.label} env given has no spec to rebuild it from; pass its id or "
                     "a module-level factory"
                 )
-            size = chunk_size or max(1, math.ceil(len(seeds) / (4 * num_envs)))
             self._engine = _ExecutorEngine(
-                executor,
-                seeds,
-                _payload(source, policy, caller),
-                # Two chunks per worker: a worker finds its next chunk waiting when one ends.
-                in_flight=2 * num_envs,
-                chunk_size=size,
-                max_steps=max_steps,
-                label=label,
-                batched=batched,
-                rebuild=source.factory,
+                parallelism.executor, seeds, _payload(source, policy, caller), terms, parallelism
             )
             return
         space_states = None
@@ -994,21 +999,14 @@ class ParallelRun:
                     "zero-argument factory"
                 )
             factory = functools.partial(_slot_env, source.factory)
-            vector_type = SyncVectorEnv if vectorization_mode == "sync" else AsyncVectorEnv
+            sync = parallelism.vectorization_mode == "sync"
+            vector_type = SyncVectorEnv if sync else AsyncVectorEnv
             env = vector_type([factory] * num_envs, autoreset_mode=AutoresetMode.DISABLED)
             owned = True
-            if source.instance is not None and not batched:
+            if source.instance is not None and not parallelism.batched:
                 space_states = _SpaceStates(source.instance.action_space, num_envs)
         self._engine = _VectorEngine(
-            env,
-            seeds,
-            policy,
-            owned=owned,
-            batched=batched,
-            max_steps=max_steps,
-            label=label,
-            rebuild=source.factory,
-            space_states=space_states,
+            env, seeds, policy, terms, owned=owned, space_states=space_states
         )
 
     @property
@@ -1070,11 +1068,7 @@ def run_episodes_parallel(
     max_steps: int,
     keep: Callable[[Episode], None],
     label: str,
-    num_envs: int = 1,
-    vectorization_mode: str = "sync",
-    batched: bool = False,
-    executor: concurrent.futures.Executor | None = None,
-    chunk_size: int | None = None,
+    parallelism: Parallelism = ONE_BY_ONE,
     caller: str = "gymrec.evaluate()",
     until: Callable[[], bool] = lambda: False,
 ) -> tuple[dict[str, Any] | None, list[Episode]]:
@@ -1091,11 +1085,7 @@ def run_episodes_parallel(
         seeds,
         max_steps=max_steps,
         label=label,
-        num_envs=num_envs,
-        vectorization_mode=vectorization_mode,
-        batched=batched,
-        executor=executor,
-        chunk_size=chunk_size,
+        parallelism=parallelism,
         caller=caller,
     ) as run:
         for episode in run:
@@ -1147,11 +1137,8 @@ class VectorEpisodeRecorder(gym.vector.VectorWrapper):
         mode = env.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP)
         self._mode = mode if isinstance(mode, AutoresetMode) else AutoresetMode(mode)
         n = env.num_envs
-        self._seeds: list[int | None] = [None] * n
-        self._actions: list[list[Any]] = [[] for _ in range(n)]
-        self._rewards: list[list[float]] = [[] for _ in range(n)]
-        self._started = [0.0] * n
-        self._running = [False] * n
+        #: The episode each slot runs, None before its first reset.
+        self._in_progress: list[_Unfinished | None] = [None] * n
         #: NEXT_STEP: the slot ended last step, so this step is its (unseeded) reset.
         self._autoreset = np.zeros(n, dtype=np.bool_)
         self.return_queue: collections.deque[float] = collections.deque(maxlen=buffer_length)
@@ -1194,12 +1181,13 @@ class VectorEpisodeRecorder(gym.vector.VectorWrapper):
             if self._mode is AutoresetMode.NEXT_STEP and self._autoreset[slot]:
                 self._start(slot, None)  # this step was the reset; the action was ignored
                 continue
-            if not self._running[slot]:
+            running = self._in_progress[slot]
+            if running is None:
                 continue
-            self._actions[slot].append(_snapshot(action))
-            self._rewards[slot].append(float(rewards[slot]))
+            running.add(action, float(rewards[slot]))
             if terminated[slot] or truncated[slot]:
-                episode = self._finish(slot, bool(terminated[slot]), bool(truncated[slot]))
+                self._in_progress[slot] = None
+                episode = self._finish(running, bool(terminated[slot]), bool(truncated[slot]))
                 ended[slot] = True
                 returns[slot], lengths[slot], times[slot] = (
                     episode.return_,
@@ -1218,30 +1206,15 @@ class VectorEpisodeRecorder(gym.vector.VectorWrapper):
         return observations, rewards, terminated, truncated, info
 
     def _start(self, slot: int, seed: int | None) -> None:
-        self._seeds[slot] = seed
-        self._actions[slot] = []
-        self._rewards[slot] = []
-        self._started[slot] = time.perf_counter()
-        self._running[slot] = True
+        self._in_progress[slot] = _Unfinished(seed)
 
-    def _finish(self, slot: int, terminated: bool, truncated: bool) -> Episode:
-        self._running[slot] = False
-        seed = self._seeds[slot]
-        rewards = self._rewards[slot]
-        episode = Episode(
-            seed=seed,
-            return_=float(sum(rewards)),
-            length=len(rewards),
-            wall_time=round(time.perf_counter() - self._started[slot], 6),
-            terminated=terminated,
-            truncated=truncated,
-            env_label=self.label,
-            actions=self._actions[slot],
-            rewards=rewards,
-            # An autoreset drew its start from the env's generator, which we cannot see here
-            # (it may live in another process): such an episode cannot be replayed.
-            rebuild=self._rebuild if seed is not None else None,
-        )
+    def _finish(self, running: _Unfinished, terminated: bool, truncated: bool) -> Episode:
+        # An autoreset drew its start from the env's generator, which we cannot see here (it
+        # may live in another process): such an episode cannot be replayed.
+        rebuild = self._rebuild if running.seed is not None else None
+        episode = running.end(self.label, rebuild, terminated=terminated, truncated=truncated)
+        # To the microsecond, as Gymnasium's RecordEpisodeStatistics reports it.
+        episode.wall_time = round(episode.wall_time, 6)
         self.return_queue.append(episode.return_)
         self.length_queue.append(episode.length)
         self.time_queue.append(episode.wall_time)

@@ -7,6 +7,7 @@ Pure: imports neither pytest nor gymnasium.
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import enum
 import math
@@ -80,21 +81,28 @@ def _read_whole(digits: str) -> int:
 
 
 def _checked_seed(seed: int) -> int:
-    if seed > MAX_SEED:
-        raise ValueError(
-            f"seed {shown(seed)} is larger than {MAX_SEED} (2**32 - 1), the largest seed many envs "
-            "accept (they seed numpy's RandomState or C code with 32 bits)"
-        )
-    return seed
+    return _at_most(
+        seed,
+        MAX_SEED,
+        f"seed {{}} is larger than {MAX_SEED} (2**32 - 1), the largest seed many envs accept "
+        "(they seed numpy's RandomState or C code with 32 bits)",
+    )
 
 
 def _checked_count(count: int) -> int:
-    if count > MAX_EPISODES:
-        raise ValueError(
-            f"{shown(count)} seeds is more than the {MAX_EPISODES:_} episodes a test may "
-            "run; give fewer seeds (a nightly sweep of 0-9999 is already a lot)"
-        )
-    return count
+    return _at_most(
+        count,
+        MAX_EPISODES,
+        f"{{}} seeds is more than the {MAX_EPISODES:_} episodes a test may run; give fewer "
+        "seeds (a nightly sweep of 0-9999 is already a lot)",
+    )
+
+
+def _at_most(value: int, limit: int, too_large: str) -> int:
+    """``value``, or a ValueError saying ``too_large`` (``{}`` stands for the value)."""
+    if value > limit:
+        raise ValueError(too_large.format(shown(value)))
+    return value
 
 
 def _digits(number: int) -> int:
@@ -360,6 +368,49 @@ def check_num_envs(num_envs: object, source: str) -> int:
             "episodes a test runs"
         )
     return int(num_envs)
+
+
+@dataclasses.dataclass(frozen=True)
+class Parallelism:
+    """How episodes run several at a time: the ``num_envs=``, ``vectorization_mode=``,
+    ``batched=`` and ``executor=`` of a gymrec call, carried together from the fixture to the
+    engines (see ``parallel.ParallelRun``). The defaults run one env, episode by episode.
+    """
+
+    num_envs: int = 1
+    vectorization_mode: str = "sync"
+    batched: bool = False
+    executor: concurrent.futures.Executor | None = None
+    #: Seeds sent to an executor's worker at a time; None: about four chunks per worker.
+    chunk_size: int | None = None
+
+    @property
+    def one_by_one(self) -> bool:
+        """Nothing runs at once: one env, the policy called one observation at a time."""
+        return self.num_envs == 1 and not self.batched and self.executor is None
+
+    def checked(self, caller: str) -> Parallelism:
+        """These options as the engines can trust them, or a usage error naming the value."""
+        num_envs = check_num_envs(self.num_envs, caller)
+        vectorization_mode = check_vectorization_mode(self.vectorization_mode, caller)
+        chunk_size = self.chunk_size
+        if chunk_size is not None and (
+            isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1
+        ):
+            raise GymrecUsageError(
+                f"{caller}: chunk_size={chunk_size!r} must be a positive whole number of seeds "
+                "sent to a worker at a time, or None to choose it from the number of seeds"
+            )
+        if self.executor is not None and not isinstance(self.executor, concurrent.futures.Executor):
+            raise GymrecUsageError(
+                f"{caller}: executor={self.executor!r} must be a concurrent.futures.Executor, "
+                "e.g. ProcessPoolExecutor() or a Dask client's get_executor()"
+            )
+        return dataclasses.replace(self, num_envs=num_envs, vectorization_mode=vectorization_mode)
+
+
+#: The default: one env, episode by episode.
+ONE_BY_ONE = Parallelism()
 
 
 #: Default miss rate of a sequential test at the declared drop (power 90%): a missed regression

@@ -14,10 +14,12 @@ import dataclasses
 import enum
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Generic, TypeVar, overload
 
 from .errors import GymrecUsageError
 from .formatting import fmt, format_seeds
+
+T = TypeVar("T")
 
 #: Power at which "the smallest drop this check catches" is stated.
 POWER = 0.8
@@ -81,6 +83,23 @@ class Subject:
 
 
 @dataclasses.dataclass(frozen=True)
+class Estimate:
+    """The number a check is about and its interval: a mean, a rate, a quantile, a mean change."""
+
+    #: What the number is, for the summary line: "mean return", "success rate", ...
+    statistic: str
+    #: How many values it comes from, counted in ``unit``: episodes, or the seeds a paired
+    #: comparison shares.
+    n: int
+    value: float
+    #: The interval's ends (each a one-sided bound); ``coverage`` is the two-sided level.
+    low: float
+    high: float
+    coverage: float
+    unit: str = "episode"
+
+
+@dataclasses.dataclass(frozen=True)
 class Sight:
     """What a no-regression check could see: the smallest shift it catches with POWER.
 
@@ -111,7 +130,31 @@ class Sight:
     floor: float | None = None
 
 
-@dataclasses.dataclass(frozen=True)
+class _PartField(Generic[T]):
+    """Read-only access to a field of one of a verdict's parts (``verdict.n`` is
+    ``verdict.estimate.n``): the parts travel whole, their fields keep their old names."""
+
+    def __init__(self, part: str, field: str = "") -> None:
+        self._part = part
+        self._field = field
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._field = self._field or name
+
+    @overload
+    def __get__(self, verdict: None, owner: type) -> _PartField[T]: ...
+
+    @overload
+    def __get__(self, verdict: Verdict, owner: type) -> T: ...
+
+    def __get__(self, verdict: Verdict | None, owner: type) -> _PartField[T] | T:
+        if verdict is None:
+            return self
+        value: T = getattr(getattr(verdict, self._part), self._field)
+        return value
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class Verdict:
     """The outcome of one check and everything said about it, as data."""
 
@@ -121,26 +164,16 @@ class Verdict:
     check: str
     mode: Mode
     method: str
-    alpha: float
-    n: int
-    #: The estimate the check is about: a mean, a rate, a quantile, a mean change.
-    mean: float
-    #: The interval's ends (each a one-sided bound); ``coverage`` is the two-sided level.
-    low: float
-    high: float
-    coverage: float
-    label: str = ""
-    seeds: tuple[int | None, ...] = ()
-    #: What the estimate is, for the summary line: "mean return", "success rate", ...
-    statistic: str = "mean return"
-    #: What n counts: episodes, or the seeds a paired comparison shares.
-    unit: str = "episode"
+    #: Student t (no bounds): valid only approximately.
+    approximate: bool = False
     #: The line of the check (at_least, or at_most when only that was given).
     line: float | None = None
     tolerance: float | None = None
     margin: float | None = None
-    #: Student t (no bounds): valid only approximately.
-    approximate: bool = False
+    alpha: float
+    #: What was measured (env, seeds, how to rerun it) and what came out, each carried whole.
+    subject: Subject
+    estimate: Estimate
     #: One rule line per side: the rule, then how the data met it.
     rules: tuple[str, ...] = ()
     sights: tuple[Sight, ...] = ()
@@ -153,7 +186,6 @@ class Verdict:
     listing: tuple[tuple[int | None, str], ...] = ()
     cautions: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
-    reproduce: str | None = None
     #: Command that accepts this run as the new baseline (paired checks that failed).
     update_command: str | None = None
     #: Values the check used, in order (for plots and reports), and per-kind extras.
@@ -164,6 +196,19 @@ class Verdict:
     headline_extra: str = ""
     #: The summary line's tail after the seeds ("stopped at episode 40 of at most 500").
     summary_extra: str = ""
+
+    # The parts' fields, read under the names reports, tests and users know.
+    label = _PartField[str]("subject")
+    seeds = _PartField[tuple[int | None, ...]]("subject")
+    reproduce = _PartField[str | None]("subject")
+    statistic = _PartField[str]("estimate")
+    n = _PartField[int]("estimate")
+    unit = _PartField[str]("estimate")
+    #: The estimate ("mean" by history: it is a rate or a quantile in those checks).
+    mean = _PartField[float]("estimate", "value")
+    low = _PartField[float]("estimate")
+    high = _PartField[float]("estimate")
+    coverage = _PartField[float]("estimate")
 
     @property
     def passed(self) -> bool:

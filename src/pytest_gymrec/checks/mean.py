@@ -13,7 +13,7 @@ import numpy as np
 
 from ..errors import GymrecUsageError
 from ..formatting import fmt
-from ..verdict import Kind, Mode, Outcome, Sight, Subject, Verdict, lowest_listing
+from ..verdict import Estimate, Kind, Mode, Outcome, Sight, Subject, Verdict, lowest_listing
 from . import core
 from .common import rng_for
 from .pipeline import Decision
@@ -109,14 +109,15 @@ def decide_mean(
         ),
         approximate=bounds is None,
         alpha=alpha,
-        n=int(array.size),
-        mean=float(np.mean(array)),
-        low=low,
-        high=high,
-        coverage=1 - 2 * side_alpha,
-        label=subject.label,
-        seeds=subject.seeds,
-        statistic=f"mean {quantity}",
+        subject=subject,
+        estimate=Estimate(
+            statistic=f"mean {quantity}",
+            n=int(array.size),
+            value=float(np.mean(array)),
+            low=low,
+            high=high,
+            coverage=1 - 2 * side_alpha,
+        ),
         line=lines[0][1],
         tolerance=tolerance,
         rules=tuple(rules),
@@ -125,7 +126,6 @@ def decide_mean(
         listing_title=f"lowest {quantity}s",
         listing=lowest_listing([float(v) for v in array], subject.seeds),
         cautions=tuple(core.t_cautions(array, quantity)) if bounds is None else (),
-        reproduce=subject.reproduce,
         values=tuple(float(v) for v in array),
     )
     return Decision(verdict)

@@ -32,7 +32,7 @@ import numpy.typing as npt
 from ..errors import GymrecFailure, GymrecUsageError
 from ..formatting import fmt, format_seeds
 from ..record import Episode
-from ..verdict import Kind, Mode, Outcome, Sight, Verdict
+from ..verdict import Estimate, Kind, Mode, Outcome, Sight, Subject, Verdict
 from . import betting, core
 from .common import EPISODE_SEARCH_LIMIT, rng_for
 from .pipeline import CheckContext, Decision, conclude
@@ -297,17 +297,18 @@ def decide_paired(
         ),
         approximate=bounds is None,
         alpha=alpha,
-        n=n,
-        mean=float(np.mean(differences)),
-        low=low,
-        high=high,
-        coverage=1 - 2 * alpha,
-        label=origin.label,
-        seeds=tuple(pairing.seeds),
-        statistic=(
-            f"baseline mean {fmt(base_mean)}, new mean {fmt(float(np.mean(new)))}, mean change"
+        subject=Subject(label=origin.label, seeds=tuple(pairing.seeds), reproduce=origin.reproduce),
+        estimate=Estimate(
+            statistic=(
+                f"baseline mean {fmt(base_mean)}, new mean {fmt(float(np.mean(new)))}, mean change"
+            ),
+            n=n,
+            value=float(np.mean(differences)),
+            low=low,
+            high=high,
+            coverage=1 - 2 * alpha,
+            unit="paired seed",
         ),
-        unit="paired seed",
         line=-margin,
         tolerance=tolerance,
         margin=margin,
@@ -329,7 +330,6 @@ def decide_paired(
             else ()
         ),
         notes=(*_left_out(pairing, origin.record_hint), *origin.notes),
-        reproduce=origin.reproduce,
         update_command=origin.update_command,
         values=tuple(float(v) for v in new),
         baseline_values=tuple(float(v) for v in base),

@@ -17,7 +17,7 @@ from scipy import stats as scipy_stats
 
 from ..errors import GymrecUsageError
 from ..formatting import fmt
-from ..verdict import POWER, Kind, Mode, Outcome, Sight, Subject, Verdict, lowest_listing
+from ..verdict import POWER, Estimate, Kind, Mode, Outcome, Sight, Subject, Verdict, lowest_listing
 from . import core
 from .common import smallest_n
 from .pipeline import Decision
@@ -118,8 +118,15 @@ def decide_quantile(
         outcome = Outcome.BLIND
     else:
         outcome = Outcome.PASS
-    low, _ = quantile_bounds(array, level_q, side_alpha)
-    _, high = quantile_bounds(array, level_q, side_alpha)
+    low, high = quantile_bounds(array, level_q, side_alpha)
+    estimate = Estimate(
+        statistic=f"{name} of {quantity}",
+        n=n,
+        value=float(np.quantile(array, level_q, method="inverted_cdf")),
+        low=low,
+        high=high,
+        coverage=1 - 2 * side_alpha,
+    )
     verdict = Verdict(
         outcome=outcome,
         kind=Kind.QUANTILE,
@@ -130,20 +137,13 @@ def decide_quantile(
         mode=mode,
         method="order statistics, distribution-free",
         alpha=alpha,
-        n=n,
-        mean=float(np.quantile(array, level_q, method="inverted_cdf")),
-        low=low,
-        high=high,
-        coverage=1 - 2 * side_alpha,
-        label=subject.label,
-        seeds=subject.seeds,
-        statistic=f"{name} of {quantity}",
+        subject=subject,
+        estimate=estimate,
         line=given[0][1],
         rules=tuple(rules),
         sights=tuple(sights),
         listing_title=f"lowest {quantity}s",
         listing=lowest_listing([float(v) for v in array], subject.seeds),
-        reproduce=subject.reproduce,
         values=tuple(float(v) for v in array),
     )
     return Decision(verdict, tuple(dict.fromkeys(flagged)))

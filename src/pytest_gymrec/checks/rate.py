@@ -15,7 +15,7 @@ from scipy import stats as scipy_stats
 
 from ..errors import GymrecUsageError, ask_yes_or_no
 from ..formatting import fmt, format_seeds
-from ..verdict import POWER, Kind, Mode, Outcome, Sight, Subject, Verdict
+from ..verdict import POWER, Estimate, Kind, Mode, Outcome, Sight, Subject, Verdict
 from . import core
 from .common import EPISODE_SEARCH_LIMIT, smallest_n
 from .pipeline import Decision
@@ -126,6 +126,14 @@ def decide_success_rate(
         raise GymrecUsageError(f"{CALLER}: no episodes to check; run at least one episode")
     k = int(sum(successes))
     low, high = clopper_pearson(k, n, alpha)
+    estimate = Estimate(
+        statistic=f"success rate ({k} of {n})",
+        n=n,
+        value=k / n,
+        low=low,
+        high=high,
+        coverage=1 - 2 * alpha,
+    )
     level = f"{100 * (1 - alpha):g}%"
     sights: tuple[Sight, ...] = ()
     if mode is Mode.CERTIFY:
@@ -174,20 +182,13 @@ def decide_success_rate(
         mode=mode,
         method="exact binomial, Clopper-Pearson",
         alpha=alpha,
-        n=n,
-        mean=k / n,
-        low=low,
-        high=high,
-        coverage=1 - 2 * alpha,
-        label=subject.label,
-        seeds=subject.seeds,
-        statistic=f"success rate ({k} of {n})",
+        subject=subject,
+        estimate=estimate,
         line=rate,
         tolerance=tolerance,
         rules=(rule,),
         sights=sights,
         facts=facts,
-        reproduce=subject.reproduce,
         values=tuple(float(ok) for ok in successes),
     )
     flagged = tuple(

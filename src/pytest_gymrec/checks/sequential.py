@@ -36,7 +36,7 @@ import numpy.typing as npt
 
 from ..errors import GymrecUsageError
 from ..formatting import fmt
-from ..verdict import Kind, Mode, Outcome, Sight, Subject, Verdict, lowest_listing
+from ..verdict import Estimate, Kind, Mode, Outcome, Sight, Subject, Verdict, lowest_listing
 from . import betting, core
 from .common import smallest_n
 from .core import FloatArray
@@ -63,20 +63,45 @@ def tuned_bets(x: FloatArray, gap: float) -> FloatArray:
 
 @dataclasses.dataclass(frozen=True)
 class Plan:
-    """The two lines of a sequential test, in return units and scaled to [0, 1]."""
+    """The two lines of a sequential test, in return units and scaled to [0, 1].
+
+    Only what the user chose is stored; the lines and their levels follow from it (by mode).
+    """
 
     mode: Mode
     at_least: float
     tolerance: float
     bounds: tuple[float, float]
-    #: PASS needs evidence that the mean is above ``pass_line`` (level ``pass_alpha``).
-    pass_line: float
-    pass_alpha: float
-    #: FAIL needs evidence that the mean is below ``fail_line`` (level ``fail_alpha``).
-    fail_line: float
-    fail_alpha: float
     alpha: float
     beta: float
+
+    @property
+    def drop(self) -> float:
+        """The declared drop between the two lines, ``tolerance * |at_least|``."""
+        return self.tolerance * abs(self.at_least)
+
+    @property
+    def pass_line(self) -> float:
+        """PASS needs evidence that the mean is above this line (at level ``pass_alpha``)."""
+        if self.mode is Mode.CERTIFY:
+            return self.at_least
+        return self.at_least - self.drop
+
+    @property
+    def fail_line(self) -> float:
+        """FAIL needs evidence that the mean is below this line (at level ``fail_alpha``)."""
+        if self.mode is Mode.CERTIFY:
+            return self.at_least + self.drop
+        return self.at_least
+
+    @property
+    def pass_alpha(self) -> float:
+        # The line the mode guards gets alpha; the other side's error is beta.
+        return self.alpha if self.mode is Mode.CERTIFY else self.beta
+
+    @property
+    def fail_alpha(self) -> float:
+        return self.beta if self.mode is Mode.CERTIFY else self.alpha
 
     def scale(self, value: float) -> float:
         lo, hi = self.bounds
@@ -125,39 +150,25 @@ def plan(
             f"{caller}: at_least={fmt(line)} lies outside bounds ({fmt(lo)}, {fmt(hi)}) from "
             f"{bounds_source}: the test could never decide"
         )
-    drop = relative * abs(line)
-    if drop == 0.0:
+    plan = Plan(
+        mode=mode, at_least=line, tolerance=relative, bounds=(lo, hi), alpha=alpha, beta=beta
+    )
+    if plan.drop == 0.0:
         raise GymrecUsageError(
             f"{caller}: at_least=0 with a relative tolerance leaves no room between the lines "
             "(tolerance * |at_least| = 0); shift the returns or use a nonzero line"
         )
-    if mode is Mode.CERTIFY:
-        pass_line, fail_line = line, line + drop
-        pass_alpha, fail_alpha = alpha, beta
-        outside = fail_line > hi
-        moved = f"at_least + tolerance*|at_least| = {fmt(fail_line)} is above the upper bound"
-    else:
-        pass_line, fail_line = line - drop, line
-        pass_alpha, fail_alpha = beta, alpha
-        outside = pass_line < lo
-        moved = f"at_least - tolerance*|at_least| = {fmt(pass_line)} is below the lower bound"
-    if outside:
+    if plan.pass_line < lo or plan.fail_line > hi:
+        moved = (
+            f"at_least + tolerance*|at_least| = {fmt(plan.fail_line)} is above the upper bound"
+            if mode is Mode.CERTIFY
+            else f"at_least - tolerance*|at_least| = {fmt(plan.pass_line)} is below the lower bound"
+        )
         raise GymrecUsageError(
             f"{caller}: {moved} of bounds ({fmt(lo)}, {fmt(hi)}) from {bounds_source}: no agent "
             "can be that far from the line; use a smaller tolerance"
         )
-    return Plan(
-        mode=mode,
-        at_least=line,
-        tolerance=relative,
-        bounds=(lo, hi),
-        pass_line=pass_line,
-        pass_alpha=pass_alpha,
-        fail_line=fail_line,
-        fail_alpha=fail_alpha,
-        alpha=alpha,
-        beta=beta,
-    )
+    return plan
 
 
 def seed_order(
@@ -312,7 +323,6 @@ def _verdict(
     low, high = interval(x, plan)
     fail_path, pass_path = log_capitals(x, plan)
     lo, hi = plan.bounds
-    drop = plan.tolerance * abs(plan.at_least)
     needed = episodes_to_fail(plan)
     if outcome is not Outcome.FAIL and (needed is None or needed > max_episodes):
         outcome = Outcome.BLIND  # capped below the episodes any failure needs
@@ -325,14 +335,14 @@ def _verdict(
         f"evidence: below {fmt(plan.fail_line)}: {fmt(math.exp(float(np.max(fail_path))))}; "
         f"above {fmt(plan.pass_line)}: {fmt(math.exp(float(np.max(pass_path))))} (largest "
         "capital over the run)",
-        _guarantee(plan, drop),
+        _guarantee(plan),
     ]
     if outcome is Outcome.INCONCLUSIVE:
         facts.append(_resolution(plan, x, float(np.mean(values)), low, high, max_episodes))
     # What it can see is what it was planned to see: the declared drop, passed with probability
     # at most beta (caught with 1 - beta), whenever it stops.
     sights: tuple[Sight, ...] = (
-        (Sight(line=plan.at_least, direction="below", drop=drop, power=1 - plan.beta),)
+        (Sight(line=plan.at_least, direction="below", drop=plan.drop, power=1 - plan.beta),)
         if plan.mode is Mode.NO_REGRESSION
         else ()
     )
@@ -345,13 +355,15 @@ def _verdict(
         mode=plan.mode,
         method=f"sequential betting test, bounds ({fmt(lo)}, {fmt(hi)}), anytime-valid",
         alpha=plan.alpha,
-        n=n,
-        mean=float(np.mean(values)),
-        low=low,
-        high=high,
-        coverage=1 - plan.alpha - plan.beta,
-        label=subject.label,
-        seeds=subject.seeds,
+        subject=subject,
+        estimate=Estimate(
+            statistic="mean return",
+            n=n,
+            value=float(np.mean(values)),
+            low=low,
+            high=high,
+            coverage=1 - plan.alpha - plan.beta,
+        ),
         line=plan.at_least,
         tolerance=plan.tolerance,
         rules=(
@@ -365,7 +377,6 @@ def _verdict(
         ties=(values.count(hi), values.count(lo), hi, lo),
         listing_title="lowest returns",
         listing=lowest_listing(values, subject.seeds),
-        reproduce=subject.reproduce,
         values=tuple(values),
         evidence={
             "fail": [float(v) for v in fail_path],
@@ -378,11 +389,11 @@ def _verdict(
     )
 
 
-def _guarantee(plan: Plan, drop: float) -> str:
+def _guarantee(plan: Plan) -> str:
     if plan.mode is Mode.NO_REGRESSION:
         return (
             f"guarantee: an agent with mean >= {fmt(plan.at_least)} fails with probability at "
-            f"most {fmt(plan.alpha)}; one that dropped by {fmt(drop)} (tolerance "
+            f"most {fmt(plan.alpha)}; one that dropped by {fmt(plan.drop)} (tolerance "
             f"{fmt(plan.tolerance)} x |{fmt(plan.at_least)}|) to {fmt(plan.pass_line)} or lower "
             f"passes with probability at most {fmt(plan.beta)}; in between either verdict is "
             "acceptable (an INCONCLUSIVE result is outside these bounds)"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import GymrecUsageError
@@ -71,7 +71,7 @@ def verdict_png(verdict: dict[str, Any]) -> bytes:
     outcome = str(verdict.get("outcome", ""))
     axes.set_title(
         _plain(f"{outcome.upper()}: {verdict.get('env')}: {verdict.get('check')}"),
-        color=_COLORS.get(outcome, "black"),
+        color=_outcome_color(verdict),
         fontsize="medium",
     )
     return _png(figure)
@@ -142,13 +142,7 @@ def _distribution(axes: Axes, verdict: dict[str, Any]) -> None:
                 bbox={"boxstyle": "square,pad=0.1", "color": "white", "alpha": 0.8},
             )
     name = _DISTRIBUTION_KINDS[str(verdict["kind"])]
-    if estimate is not None:
-        axes.axvline(
-            estimate,
-            color=_COLORS.get(str(verdict.get("outcome")), "black"),
-            linewidth=2,
-            label=f"{name} {fmt(estimate)}",
-        )
+    _mark_estimate(axes.axvline, estimate, verdict, name)
     if line is not None:
         axes.axvline(line, color="black", linestyle="--", label=f"line {fmt(line)}")
     axes.set_xlim(*limits)
@@ -170,7 +164,7 @@ def _success_rate(axes: Axes, verdict: dict[str, Any]) -> None:
             [0.5],
             "o",
             markersize=10,
-            color=_COLORS.get(str(verdict.get("outcome")), "black"),
+            color=_outcome_color(verdict),
             label=f"success rate {fmt(estimate)}",
         )
     if line is not None:
@@ -212,13 +206,7 @@ def _paired(axes: Axes, verdict: dict[str, Any]) -> None:
     ylimits = _limits([*changes, 0.0, *(x for x in (estimate,) if x is not None)])
     low, high = _interval(verdict, ylimits)
     axes.axhspan(low, high, color="#bbdefb", alpha=0.6, label=_interval_label(verdict))
-    if estimate is not None:
-        axes.axhline(
-            estimate,
-            color=_COLORS.get(str(verdict.get("outcome")), "black"),
-            linewidth=2,
-            label=f"mean change {fmt(estimate)}",
-        )
+    _mark_estimate(axes.axhline, estimate, verdict, "mean change")
     margin = cells.finite(verdict.get("margin"))
     if margin is not None:
         axes.axhline(-margin, color="black", linestyle="--", label=f"-margin {fmt(-margin)}")
@@ -350,6 +338,19 @@ def _interval(verdict: dict[str, Any], limits: tuple[float, float]) -> tuple[flo
         limits[0] if low is None else max(low, limits[0]),
         limits[1] if high is None else min(high, limits[1]),
     )
+
+
+def _outcome_color(verdict: dict[str, Any]) -> str:
+    return _COLORS.get(str(verdict.get("outcome")), "black")
+
+
+def _mark_estimate(
+    draw: Callable[..., object], estimate: float | None, verdict: dict[str, Any], name: str
+) -> None:
+    """The estimate as a line across the plot (``axes.axvline`` or ``axhline``), in the colour
+    of the outcome."""
+    if estimate is not None:
+        draw(estimate, color=_outcome_color(verdict), linewidth=2, label=f"{name} {fmt(estimate)}")
 
 
 def _interval_label(verdict: dict[str, Any]) -> str:
