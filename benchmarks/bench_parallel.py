@@ -11,7 +11,8 @@ differ by seed, so slots finish out of order and the last episode runs alone):
 For each env, in one process, interleaved and repeated (median of the repeats): one env
 (``run_episodes``, what ``gymrec.evaluate`` does with num_envs=1) against ``num_envs`` 2 and 4,
 sync and async, and a ProcessPoolExecutor of 2 workers running whole episodes; every run's
-per-seed returns are checked against the one-env run. Then
+per-seed returns are checked against the one-env run; for cpu-1ms, what lockstep itself costs
+(Gymnasium's AsyncVectorEnv stepping two such envs, without pytest-gymrec). Then
 pytest-xdist ``-n 2`` against plain pytest over a file of several tests (whole processes,
 interleaved), and the overhead per seed of a Dask LocalCluster executor (2 process workers)
 and of a ProcessPoolExecutor against running the same seeds here.
@@ -38,7 +39,7 @@ import gymnasium as gym
 
 from pytest_gymrec.episodes import EnvSource, EpisodeRecorder, resolve_env, run_episodes
 from pytest_gymrec.parallel import run_episodes_parallel
-from pytest_gymrec.results import Episode
+from pytest_gymrec.record import Episode
 from pytest_gymrec.settings import Parallelism
 
 STEP_COST = 0.001
@@ -252,6 +253,53 @@ def bench_executors(repeats: int, seeds: list[int]) -> list[tuple[str, float, fl
     return rows
 
 
+def bench_lockstep(steps: int, repeats: int) -> tuple[float, float, float]:
+    """What lockstep costs, without pytest-gymrec: Gymnasium's own AsyncVectorEnv loop over two
+    CPU-bound 1 ms envs (ms a vector step, and ms of main-process CPU a vector step) against
+    one such env stepped alone (ms a step). Two lockstep envs can be at most
+    2 x (one step) / (vector step) times as fast as one."""
+    import numpy as np
+    from gymnasium.vector import AsyncVectorEnv, AutoresetMode
+
+    def vector_run() -> tuple[float, float]:
+        env = AsyncVectorEnv([cpu_1ms, cpu_1ms], autoreset_mode=AutoresetMode.DISABLED)
+        observations, _ = env.reset(seed=[0, 1])
+        start, cpu = time.perf_counter(), time.process_time()
+        for step in range(steps):
+            actions = np.array([lean(observation) for observation in observations])
+            observations, _, terminated, truncated, _ = env.step(actions)
+            ended = terminated | truncated
+            if ended.any():
+                seeds: list[int | None] = [2 + 2 * step, 3 + 2 * step]
+                observations, _ = env.reset(seed=seeds, options={"reset_mask": ended})
+        wall, main_cpu = time.perf_counter() - start, time.process_time() - cpu
+        env.close()
+        return wall / steps * 1000, main_cpu / steps * 1000
+
+    def single_run() -> float:
+        env = cpu_1ms()
+        observation, _ = env.reset(seed=0)
+        start = time.perf_counter()
+        for step in range(steps):
+            observation, _, terminated, truncated, _ = env.step(lean(observation))
+            if terminated or truncated:
+                observation, _ = env.reset(seed=step + 1)
+        env.close()
+        return (time.perf_counter() - start) / steps * 1000
+
+    vector_times, main_times, single_times = [], [], []
+    for _ in range(repeats):
+        vector_ms, main_ms = vector_run()
+        vector_times.append(vector_ms)
+        main_times.append(main_ms)
+        single_times.append(single_run())
+    return (
+        statistics.median(vector_times),
+        statistics.median(main_times),
+        statistics.median(single_times),
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
@@ -270,6 +318,13 @@ def main() -> None:
     print(f"\n{'env':10} {'run':22} {'median s':>9} {'speed-up':>9}")
     for name, label, median, speedup in vector:
         print(f"{name:10} {label:22} {median:9.3f} {speedup:8.2f}x")
+    if "cpu-1ms" in options.envs.split(","):
+        vector_ms, main_ms, single_ms = bench_lockstep(300, repeats)
+        print(
+            f"\nlockstep without pytest-gymrec (Gymnasium AsyncVectorEnv x2, cpu-1ms): "
+            f"{vector_ms:.3f} ms a vector step ({main_ms:.3f} ms of it main-process CPU), "
+            f"one env {single_ms:.3f} ms a step: at most {2 * single_ms / vector_ms:.2f}x"
+        )
     if options.quick:
         return
     # Enough work per test that starting two workers (each importing everything) can pay.
