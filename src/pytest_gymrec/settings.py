@@ -7,7 +7,6 @@ Pure: imports neither pytest nor gymnasium.
 
 from __future__ import annotations
 
-import concurrent.futures
 import dataclasses
 import enum
 import math
@@ -15,9 +14,12 @@ import numbers
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sized
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import GymrecUsageError
+
+if TYPE_CHECKING:
+    import concurrent.futures
 
 #: Seeds when nothing says otherwise: ten episodes, env seeds 0..9.
 DEFAULT_SEEDS: tuple[int, ...] = tuple(range(10))
@@ -401,6 +403,8 @@ class Parallelism:
                 f"{caller}: chunk_size={chunk_size!r} must be a positive whole number of seeds "
                 "sent to a worker at a time, or None to choose it from the number of seeds"
             )
+        import concurrent.futures  # only when a call runs episodes: not at pytest start-up
+
         if self.executor is not None and not isinstance(self.executor, concurrent.futures.Executor):
             raise GymrecUsageError(
                 f"{caller}: executor={self.executor!r} must be a concurrent.futures.Executor, "
