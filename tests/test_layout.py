@@ -4,13 +4,12 @@ or the package loads neither numpy nor gymnasium."""
 from __future__ import annotations
 
 import ast
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 import pytest_gymrec
+from helpers.fresh_python import output_of
 
 PACKAGE = Path(pytest_gymrec.__file__).parent
 
@@ -80,9 +79,7 @@ def test_loading_the_plugin_and_the_package_loads_no_numpy_or_gymnasium() -> Non
         "if m in sys.modules)\n"
         "print(heavy)\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "[]"
+    assert output_of(code).strip() == "[]"
 
 
 def test_a_session_that_evaluates_nothing_loads_only_the_plugin_its_hooks_and_settings(
@@ -114,9 +111,7 @@ def test_the_public_names_load_on_first_use() -> None:
         "print(before, EvalResult.__module__, Verdict.__module__, wrap.__module__,\n"
         "      'EvalResult' in dir(pytest_gymrec))\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == [
+    assert output_of(code).split() == [
         "False",
         "pytest_gymrec.results",
         "pytest_gymrec.verdict",

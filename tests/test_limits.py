@@ -9,13 +9,12 @@ in memory get the same decisions; a bounded verdict never loads scipy.
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 import pytest_gymrec
+from helpers.fresh_python import output_of
 from pytest_gymrec import EvalResult, GymrecBlindCheck, GymrecFailure, Outcome
 
 
@@ -161,6 +160,4 @@ def test_a_bounded_verdict_loads_no_scipy() -> None:
         "assert 'scipy' not in sys.modules, sorted(m for m in sys.modules if 'scipy' in m)\n"
         "print('ok')\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "ok"
+    assert output_of(code).strip() == "ok"
