@@ -119,6 +119,14 @@ def test_bounds_of_many_rows_match_one_row_at_a_time() -> None:
     assert rows == pytest.approx([float(betting.upper_bound(row, 0.05)) for row in x], abs=1e-12)
 
 
+def test_the_interval_is_both_bounds_found_at_once() -> None:
+    x, _ = shape_sample("capped", 10, (3, 40))
+    seeds = np.random.default_rng(11).permutation(40)
+    lower, upper = betting.interval(x, 0.02, seeds=seeds)
+    assert lower.tolist() == betting.lower_bound(x, 0.02, seeds=seeds).tolist()
+    assert upper.tolist() == betting.upper_bound(x, 0.02, seeds=seeds).tolist()
+
+
 def test_evidence_grows_with_the_line() -> None:
     x, _ = shape_sample("right-skewed", 9, (30,))
     lines = np.linspace(0.0, 1.0, 101)

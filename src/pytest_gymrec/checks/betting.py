@@ -332,6 +332,15 @@ def lower_bound(
 # What a fixed-n check can see
 
 
+def interval(
+    x: npt.ArrayLike, alpha: float, *, seeds: npt.ArrayLike | None = None
+) -> tuple[FloatArray, FloatArray]:
+    """(:func:`lower_bound`, :func:`upper_bound`) per row, found by one search over both."""
+    rows = _as_rows(x)
+    both = upper_bound(np.stack([rows, 1.0 - rows]), alpha, seeds=seeds)
+    return 1.0 - both[1], both[0]
+
+
 def floor_drop(m: float, n: int, alpha: float, power: float = POWER) -> float:
     """The smallest drop below m that ANY valid test on [0, 1] catches with ``power`` at n.
 

@@ -172,10 +172,8 @@ def one_sided_bounds(side: Side) -> tuple[float, float]:
     if side.bounds is not None:
         x, _ = side.scaled
         seeds = _known(side.seeds)
-        return (
-            side.unscale(float(betting.lower_bound(x, side.alpha, seeds=seeds))),
-            side.unscale(float(betting.upper_bound(x, side.alpha, seeds=seeds))),
-        )
+        lower, upper = betting.interval(x, side.alpha, seeds=seeds)
+        return side.unscale(float(lower)), side.unscale(float(upper))
     return _t_bounds(side.values, side.alpha)
 
 
