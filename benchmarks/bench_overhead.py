@@ -7,6 +7,8 @@ drop it could detect), once as the plain loop people write today (``assert mean 
 Each file runs as a whole pytest process (start-up, imports, collection: all of it),
 interleaved, and the CPU time of the child process (user + system) is compared by medians.
 
+Then, in this process, what one bounded verdict costs at n = 20, 100 and 1000.
+
 Two configurations, because pytest rewrites the asserts of every module of a plugin's package
 and caches the result as bytecode:
 
@@ -129,6 +131,32 @@ def environment(configuration: str, cache: Path) -> dict[str, str]:
     return env
 
 
+def verdict_costs(repeats: int) -> list[tuple[str, int, float]]:
+    """(returns, n, ms per bounded verdict) in this process: what each passing test pays for
+    its verdict (the interval, the blind check and the simulated detectable drop)."""
+    import time
+
+    import numpy as np
+
+    from pytest_gymrec import EvalResult
+
+    rows = []
+    for n in (20, 100, 1000):
+        shapes = {
+            "all at 500": np.full(n, 500.0),
+            "spread 380-500": np.random.default_rng(n).uniform(380.0, 500.0, n),
+        }
+        for shape, returns in shapes.items():
+            result = EvalResult.from_returns(returns.tolist(), seeds=range(n), env_label="x")
+            times = []
+            for _ in range(repeats):
+                start = time.process_time()
+                result.assert_return(at_least=350, bounds=(0, 500))
+                times.append(time.process_time() - start)
+            rows.append((shape, n, statistics.median(times) * 1000))
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
@@ -176,6 +204,9 @@ def main() -> None:
             f"| {label} | {configuration} | {plain:.2f} s | {gymrec:.2f} s | "
             f"{gymrec / plain:.2f}x |"
         )
+    print("\n| returns | n | CPU ms per bounded verdict (median) |\n|---|---:|---:|")
+    for shape, n, milliseconds in verdict_costs(args.repeats):
+        print(f"| {shape} | {n} | {milliseconds:.1f} |")
 
 
 if __name__ == "__main__":
