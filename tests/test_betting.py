@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import subprocess
 import sys
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -117,6 +118,26 @@ def test_bounds_of_many_rows_match_one_row_at_a_time() -> None:
     x, _ = shape_sample("bimodal", 8, (4, 15))
     rows = betting.upper_bound(x, 0.05)
     assert rows == pytest.approx([float(betting.upper_bound(row, 0.05)) for row in x], abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    "excess",
+    [
+        lambda m: np.where(m < 0.42, -1.0, 1.0),  # a step: interpolation is bisection
+        lambda m: np.where(m < 0.3, -np.inf, (m - 0.3) ** 3 - 1e-6),  # an infinite end
+        lambda m: np.sign(m - 0.37) * np.abs(m - 0.37) ** 9,  # flat at the root: too slow
+    ],
+    ids=["step", "infinite-end", "flat"],
+)
+def test_the_bound_search_ends_on_the_edge_whatever_the_evidence_looks_like(
+    excess: Callable[[np.ndarray], np.ndarray],
+) -> None:
+    # The bracket [not rejected, rejected] narrows to the resolution, by interpolation where
+    # it helps and by bisection where it does not.
+    low, high = np.array([0.0, 0.1]), np.array([1.0, 0.9])
+    bound = betting._solve_rejected(excess, low, high)
+    assert np.all(excess(bound) >= 0)
+    assert np.all(excess(bound - betting.BOUND_RESOLUTION) < 0)
 
 
 def test_the_interval_is_both_bounds_found_at_once() -> None:

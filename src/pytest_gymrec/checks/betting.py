@@ -77,6 +77,8 @@ EPISODE_SEARCH_LIMIT = 1 << 16
 #: Resolution of a confidence bound on [0, 1] (a millionth of a millionth of the return range:
 #: far below any digit a report shows, and 30 halvings instead of 64).
 BOUND_RESOLUTION = 1e-12
+#: Interpolating steps of a bound's search before it bisects (bisection needs at most 64 more).
+INTERPOLATED_STEPS = 40
 #: Largest number of float64 cells one evaluation holds at once (rows are split beyond it).
 _CELLS_PER_CHUNK = 1 << 21
 
@@ -119,13 +121,14 @@ def _solve_rejected(
 
     Regula falsi with the Illinois modification: the evidence is smooth in m, so interpolating
     takes about a fifth of the steps of bisection. The bracket [not rejected, rejected] is kept
-    at every step, so the answer is the one bisection gives, to the same resolution; a row
-    whose interpolation is not a number bisects.
+    at every step, so the answer is the one bisection gives, to the same resolution. A row
+    with an infinite end or an interpolation that is not a number bisects, and so does every
+    row after INTERPOLATED_STEPS steps (it takes about 10), so the search always ends.
     """
     low, high = low.copy(), high.copy()
     at_low, at_high = excess(low), excess(high)
     kept = np.zeros(low.shape)  # +1: high moved last, -1: low moved last
-    for _ in range(200):
+    for step in range(INTERPOLATED_STEPS + 64):
         width = high - low
         open_rows = width > BOUND_RESOLUTION
         if not np.any(open_rows):
@@ -133,9 +136,11 @@ def _solve_rejected(
         with np.errstate(all="ignore"):
             guess = high - at_high * width / (at_high - at_low)
         middle = 0.5 * (low + high)
+        finite = np.isfinite(guess) & np.isfinite(at_low) & np.isfinite(at_high)
+        interpolated = finite & (step < INTERPOLATED_STEPS)
+        guess = np.where(interpolated, guess, middle)
         # Half a resolution inside the bracket: once the interpolation lands on the bound, the
         # next step closes the bracket from the other side.
-        guess = np.where(np.isfinite(guess), guess, middle)
         guess = np.clip(guess, low + 0.5 * BOUND_RESOLUTION, high - 0.5 * BOUND_RESOLUTION)
         guess = np.where(open_rows, guess, high)
         value = excess(guess)
