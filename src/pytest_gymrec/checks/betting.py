@@ -79,6 +79,8 @@ EPISODE_SEARCH_LIMIT = 1 << 16
 BOUND_RESOLUTION = 1e-12
 #: Interpolating steps of a bound's search before it bisects (bisection needs at most 64 more).
 INTERPOLATED_STEPS = 40
+#: The same for the detectable drop's search, whose every step simulates the test.
+INTERPOLATED_DROP_STEPS = 6
 #: Largest number of float64 cells one evaluation holds at once (rows are split beyond it).
 _CELLS_PER_CHUNK = 1 << 21
 
@@ -546,11 +548,17 @@ def detectable_drop(
             return None
         drop = min(m, drop + max(-at_drop * step, 0.25 * drop))
     kept = 0  # +1: high moved last, -1: low moved last
+    steps = 0
     while high - low > max(DROP_RESOLUTION * high, 1e-6):
         # Regula falsi (Illinois), never within half a resolution of an end: a guess that
-        # lands on the answer closes the bracket with the next one.
+        # lands on the answer closes the bracket with the next one. It takes 1-3 steps; a
+        # simulated power too ragged for that gets bisection after INTERPOLATED_DROP_STEPS.
         margin = 0.5 * max(DROP_RESOLUTION * high, 1e-6)
-        guess = high - at_high * (high - low) / (at_high - at_low)
+        if steps < INTERPOLATED_DROP_STEPS:
+            guess = high - at_high * (high - low) / (at_high - at_low)
+        else:
+            guess = 0.5 * (low + high)
+        steps += 1
         drop = min(max(guess, low + margin), high - margin)
         at_drop = gap(drop)
         if at_drop >= 0.0:
