@@ -57,10 +57,13 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 def _hook_caller(item: pytest.Item, name: str) -> Callable[..., None]:
     """Calls hook ``name`` for ``item``; a conftest's hook that raises becomes a warning that
     names it, never a changed outcome (a tracker being down is not the agent's fault)."""
+    # Looked up once: item.ihook finds the item's conftests anew on every access, and the
+    # episode hook is called once an episode.
+    hook = getattr(item.ihook, name)
 
     def call(**kwargs: Any) -> None:
         try:
-            getattr(item.ihook, name)(item=item, **kwargs)
+            hook(item=item, **kwargs)
         except Exception as exc:
             import warnings
 
