@@ -18,10 +18,12 @@ import numpy as np
 import pytest
 
 from helpers import video_envs
+from helpers.policies import raising_at_call
+from helpers.recording import record_episodes, replayable_recorder
 from helpers.video_envs import ENV_ID, Painter
 from helpers.videos import decode
 from pytest_gymrec.artifacts import VideoFolder
-from pytest_gymrec.episodes import EpisodeRecorder, resolve_env, run_episodes
+from pytest_gymrec.episodes import EpisodeRecorder, resolve_env
 from pytest_gymrec.errors import GymrecUsageError, GymrecVideoWarning
 from pytest_gymrec.record import Episode
 from pytest_gymrec.video import (
@@ -50,16 +52,7 @@ def record(
 ) -> list[Episode]:
     """Episodes of ``policy`` recorded as ``gymrec.evaluate`` records them."""
     episodes: list[Episode] = []
-    source = resolve_env(env_id, "test", kwargs)
-    recorder = EpisodeRecorder(
-        source.build(),
-        on_episode=episodes.append,
-        label=source.label,
-        rebuild=source.factory,
-        max_steps=10_000,
-    )
-    run_episodes(recorder, policy, seeds, source.label)
-    recorder.close()
+    record_episodes(env_id, policy, seeds, episodes.append, max_steps=10_000, **kwargs)
     return episodes
 
 
@@ -365,14 +358,7 @@ def test_replay_of_cartpole_matches_the_recorded_rewards(tmp_path: Path) -> None
 
 def test_replay_restores_the_generator_of_an_unseeded_reset(tmp_path: Path) -> None:
     episodes: list[Episode] = []
-    source = resolve_env(ENV_ID, "test", {})
-    env = EpisodeRecorder(
-        source.build(),
-        on_episode=episodes.append,
-        label=ENV_ID,
-        rebuild=source.factory,
-        max_steps=100,
-    )
+    env = replayable_recorder(resolve_env(ENV_ID, "test"), episodes.append, max_steps=100)
     env.reset(seed=3)
     for _ in range(3):  # the second and third episodes start from the generator's state
         for _ in range(8):
@@ -390,14 +376,7 @@ def test_replay_restores_the_generator_of_an_unseeded_reset(tmp_path: Path) -> N
 
 def test_replay_passes_the_reset_options(tmp_path: Path) -> None:
     episodes: list[Episode] = []
-    source = resolve_env(ENV_ID, "test", {})
-    env = EpisodeRecorder(
-        source.build(),
-        on_episode=episodes.append,
-        label=ENV_ID,
-        rebuild=source.factory,
-        max_steps=100,
-    )
+    env = replayable_recorder(resolve_env(ENV_ID, "test"), episodes.append, max_steps=100)
     env.reset(seed=1, options={"start": 77})
     for _ in range(8):
         env.step(0)
@@ -428,26 +407,10 @@ def test_a_replay_that_ends_at_another_step_diverges(tmp_path: Path) -> None:
 
 
 def test_the_video_of_a_crashed_episode_runs_up_to_the_crash(tmp_path: Path) -> None:
-    calls = 0
-
-    def crashes_at_step_5(obs: Any) -> int:
-        nonlocal calls
-        calls += 1
-        if calls == 5:
-            raise ValueError("policy bug")
-        return 1
-
+    crashes_at_step_5 = raising_at_call(5, "policy bug", action=1)
     episodes: list[Episode] = []
-    source = resolve_env(ENV_ID, "test", {})
-    recorder = EpisodeRecorder(
-        source.build(),
-        on_episode=episodes.append,
-        label=ENV_ID,
-        rebuild=source.factory,
-        max_steps=100,
-    )
     with pytest.raises(Exception, match="policy bug"):
-        run_episodes(recorder, crashes_at_step_5, [0], ENV_ID)
+        record_episodes(ENV_ID, crashes_at_step_5, [0], episodes.append, max_steps=100)
     [episode] = episodes
     assert episode.error is not None
     assert episode.length == 4
