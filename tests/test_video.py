@@ -165,15 +165,24 @@ def fake_ffmpeg(folder: Path, script: str) -> Path:
     return path
 
 
+def encoder_on_fake_ffmpeg(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, script: str
+) -> tuple[StreamingEncoder, Path]:
+    """An encoder whose ffmpeg is the shell ``script``, and the empty folder it writes into (to
+    check that a failure leaves nothing there)."""
+    monkeypatch.setenv("IMAGEIO_FFMPEG_EXE", str(fake_ffmpeg(tmp_path, script)))
+    out = tmp_path / "out"
+    out.mkdir()
+    return StreamingEncoder(out / ".p.mp4", 30), out
+
+
 def test_an_ffmpeg_that_fails_at_the_end_is_reported_with_its_message(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Reads everything, then fails: what write_frames would have called a success.
-    fake = fake_ffmpeg(tmp_path, 'cat > /dev/null\necho "Unknown encoder libx264" >&2\nexit 1\n')
-    monkeypatch.setenv("IMAGEIO_FFMPEG_EXE", str(fake))
-    out = tmp_path / "out"
-    out.mkdir()
-    encoder = StreamingEncoder(out / ".p.mp4", 30)
+    encoder, out = encoder_on_fake_ffmpeg(
+        tmp_path, monkeypatch, 'cat > /dev/null\necho "Unknown encoder libx264" >&2\nexit 1\n'
+    )
     encoder.add(frame(8, 8))
     with pytest.raises(VideoFault, match="ffmpeg exited with status 1: Unknown encoder libx264"):
         encoder.finish(out / "v.mp4")
@@ -183,11 +192,9 @@ def test_an_ffmpeg_that_fails_at_the_end_is_reported_with_its_message(
 def test_an_ffmpeg_that_dies_mid_stream_is_reported(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    fake = fake_ffmpeg(tmp_path, 'echo "out of memory" >&2\nexit 3\n')
-    monkeypatch.setenv("IMAGEIO_FFMPEG_EXE", str(fake))
-    out = tmp_path / "out"
-    out.mkdir()
-    encoder = StreamingEncoder(out / ".p.mp4", 30)
+    encoder, out = encoder_on_fake_ffmpeg(
+        tmp_path, monkeypatch, 'echo "out of memory" >&2\nexit 3\n'
+    )
 
     def write_all() -> None:
         for _ in range(200):  # 200 x 192 kB: more than a pipe holds
@@ -287,11 +294,8 @@ def test_a_short_clip_of_unknown_length_holds_its_last_frame(tmp_path: Path) -> 
 def test_an_ffmpeg_that_stops_reading_times_out(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("IMAGEIO_FFMPEG_EXE", str(fake_ffmpeg(tmp_path, "exec sleep 600\n")))
     monkeypatch.setenv(FFMPEG_TIMEOUT_VARIABLE, "0.5")
-    out = tmp_path / "out"
-    out.mkdir()
-    encoder = StreamingEncoder(out / ".p.mp4", 30)
+    encoder, out = encoder_on_fake_ffmpeg(tmp_path, monkeypatch, "exec sleep 600\n")
 
     def send_frames() -> None:
         for _ in range(100):  # 100 x 720 kB: far more than the pipe holds
@@ -309,12 +313,10 @@ def test_an_ffmpeg_that_stops_reading_times_out(
 def test_an_ffmpeg_that_never_finishes_times_out(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    hung = fake_ffmpeg(tmp_path, "cat > /dev/null\nexec sleep 600\n")
-    monkeypatch.setenv("IMAGEIO_FFMPEG_EXE", str(hung))
     monkeypatch.setenv(FFMPEG_TIMEOUT_VARIABLE, "0.5")
-    out = tmp_path / "out"
-    out.mkdir()
-    encoder = StreamingEncoder(out / ".p.mp4", 30)
+    encoder, out = encoder_on_fake_ffmpeg(
+        tmp_path, monkeypatch, "cat > /dev/null\nexec sleep 600\n"
+    )
     encoder.add(frame(8, 8))
     with pytest.raises(VideoFault, match=r"ffmpeg did not finish within 0.5 s of the last frame"):
         encoder.finish(out / "v.mp4")
