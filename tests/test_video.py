@@ -254,28 +254,31 @@ def test_an_extreme_render_fps_still_gives_a_video_and_says_why(
 # -- short clips -----------------------------------------------------------------------------
 
 
-def test_a_short_replay_plays_slower_to_last_a_second(tmp_path: Path) -> None:
-    [episode] = record(ENV_ID, policy_one, [0], fps=50, length=7)
+@pytest.mark.parametrize(
+    ("env_fps", "length", "frames_and_fps", "notes"),
+    [
+        pytest.param(
+            50,
+            7,
+            (8, 8.0),  # all 8 frames, 1 s
+            ["played at 8 fps instead of 50 so the 8-frame clip lasts 1 s"],
+            id="a-short-replay-plays-slower-to-last-a-second",
+        ),
+        pytest.param(10, 30, (31, 10.0), [], id="a-long-enough-replay-plays-at-the-envs-rate"),
+    ],
+)
+def test_a_replay_of_a_known_length_lasts_at_least_a_second(
+    tmp_path: Path, env_fps: int, length: int, frames_and_fps: tuple[int, float], notes: list[str]
+) -> None:
+    [episode] = record(ENV_ID, policy_one, [0], fps=env_fps, length=length)
     encoder, _ = replay(
         episode,
         lambda fps, frames: StreamingEncoder(
             tmp_path / ".x.mp4", fps, min_seconds=1.0, expected_frames=frames
         ),
     )
-    assert decode(encoder.finish(tmp_path / "v.mp4"))[::2] == (8, 8.0)  # all 8 frames, 1 s
-    assert encoder.notes == ["played at 8 fps instead of 50 so the 8-frame clip lasts 1 s"]
-
-
-def test_a_long_enough_replay_plays_at_the_envs_rate(tmp_path: Path) -> None:
-    [episode] = record(ENV_ID, policy_one, [0], fps=10, length=30)
-    encoder, _ = replay(
-        episode,
-        lambda fps, frames: StreamingEncoder(
-            tmp_path / ".x.mp4", fps, min_seconds=1.0, expected_frames=frames
-        ),
-    )
-    assert decode(encoder.finish(tmp_path / "v.mp4"))[::2] == (31, 10.0)
-    assert encoder.notes == []
+    assert decode(encoder.finish(tmp_path / "v.mp4"))[::2] == frames_and_fps
+    assert encoder.notes == notes
 
 
 def test_a_short_clip_of_unknown_length_holds_its_last_frame(tmp_path: Path) -> None:
