@@ -14,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
+from helpers.plans import make_plan
 from helpers.return_shapes import BOUNDS, SHAPES, fixed_t_episodes, moments, scaled, true_mean
 from pytest_gymrec.checks import core, quantile, rate, sequential
 from pytest_gymrec.verdict import Mode
@@ -43,22 +44,16 @@ def fixed_n_fails(values: FloatArray, line: float) -> BoolArray:
     return np.array([core.shows_drop(core.Side(row, line, BOUNDS, ALPHA)) for row in values])
 
 
-def make_plan(at_least: float, mode: Mode = Mode.NO_REGRESSION) -> sequential.Plan:
-    return sequential.plan(
-        at_least=at_least,
-        tolerance=TOLERANCE,
-        bounds=BOUNDS,
-        bounds_source="test",
-        alpha=ALPHA,
-        beta=BETA,
-        mode=mode,
-        caller="test",
+def calibration_plan(at_least: float, mode: Mode = Mode.NO_REGRESSION) -> sequential.Plan:
+    """A sequential plan with this module's tolerance, alpha and beta on the shapes' bounds."""
+    return make_plan(
+        at_least, tolerance=TOLERANCE, bounds=BOUNDS, mode=mode, alpha=ALPHA, beta=BETA
     )
 
 
 @pytest.mark.parametrize("shape", sorted(SHAPES))
 def test_sequential_flakes_at_most_alpha_at_the_line(shape: str) -> None:
-    codes, _ = sequential.simulate(scaled(draw(shape, 1)), make_plan(true_mean(shape)))
+    codes, _ = sequential.simulate(scaled(draw(shape, 1)), calibration_plan(true_mean(shape)))
     flake_rate = float(np.mean(codes == sequential.FAIL_CODE))
     assert flake_rate <= ALPHA + slack(ALPHA)
 
@@ -67,7 +62,7 @@ def test_sequential_flakes_at_most_alpha_at_the_line(shape: str) -> None:
 def test_sequential_passes_a_dropped_agent_at_most_beta(shape: str) -> None:
     # The pass line (at_least - tolerance*at_least) sits exactly at the agent's mean.
     mean = true_mean(shape)
-    codes, _ = sequential.simulate(scaled(draw(shape, 2)), make_plan(mean / (1 - TOLERANCE)))
+    codes, _ = sequential.simulate(scaled(draw(shape, 2)), calibration_plan(mean / (1 - TOLERANCE)))
     miss_rate = float(np.mean(codes == sequential.PASS_CODE))
     assert miss_rate <= BETA + slack(BETA)
 
@@ -76,7 +71,7 @@ def test_sequential_passes_a_dropped_agent_at_most_beta(shape: str) -> None:
 def test_sequential_catches_a_clear_regression(shape: str) -> None:
     # Every return scaled down by a quarter: 2.5 times the declared drop.
     values = 0.75 * draw(shape, 3)
-    codes, used = sequential.simulate(scaled(values), make_plan(true_mean(shape)))
+    codes, used = sequential.simulate(scaled(values), calibration_plan(true_mean(shape)))
     assert float(np.mean(codes == sequential.FAIL_CODE)) >= 0.95
     assert float(np.mean(codes == sequential.PASS_CODE)) <= 0.01
     assert float(np.mean(used)) < MAX_EPISODES / 2
@@ -87,7 +82,7 @@ def test_sequential_passes_a_clearly_good_agent_early(shape: str) -> None:
     # Mean 5% above the line: passes, and well before the fixed-n t-test of the same power.
     mean, sd = moments(shape)
     at_least = mean / 1.05
-    codes, used = sequential.simulate(scaled(draw(shape, 4, 1000)), make_plan(at_least))
+    codes, used = sequential.simulate(scaled(draw(shape, 4, 1000)), calibration_plan(at_least))
     assert float(np.mean(codes == sequential.PASS_CODE)) >= 0.98
     fixed_n = fixed_t_episodes(sd, TOLERANCE * at_least, ALPHA, BETA)
     assert float(np.mean(used)) < fixed_n
@@ -97,7 +92,7 @@ def test_sequential_passes_a_clearly_good_agent_early(shape: str) -> None:
 def test_certify_passes_an_agent_below_the_line_at_most_alpha(shape: str) -> None:
     # certify: the agent sits exactly at at_least; passing it would be a false certification.
     codes, _ = sequential.simulate(
-        scaled(draw(shape, 5)), make_plan(true_mean(shape), Mode.CERTIFY)
+        scaled(draw(shape, 5)), calibration_plan(true_mean(shape), Mode.CERTIFY)
     )
     assert float(np.mean(codes == sequential.PASS_CODE)) <= ALPHA + slack(ALPHA)
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from gymnasium.wrappers import RecordEpisodeStatistics
 
-from helpers.policies import balance
+from helpers.policies import balance, raising_at_call
 from pytest_gymrec.episodes import (
     EpisodeRecorder,
     KeepReplay,
@@ -145,14 +145,7 @@ def test_not_a_policy() -> None:
 
 
 def test_policy_that_raises_names_seed_and_step() -> None:
-    calls = {"n": 0}
-
-    def flaky(obs: Any) -> int:
-        calls["n"] += 1
-        if calls["n"] == 4:
-            raise ValueError("bad observation")
-        return 0
-
+    flaky = raising_at_call(4, "bad observation", action=0)
     episodes: list[Episode] = []
     recorder = recorder_for(gym.make("CartPole-v1"), episodes)
     with pytest.raises(
@@ -538,17 +531,23 @@ def replayable(episodes: list[Episode]) -> list[int | None]:
     return [episode.seed for episode in episodes if episode.actions]
 
 
-def run_lengths(lengths: list[int], keep_replay: Any) -> list[Episode]:
-    episodes: list[Episode] = []
-    env = Lengths(dict(enumerate(lengths)))
-    recorder = EpisodeRecorder(
-        env,
+def lengths_recorder(
+    lengths: list[int], episodes: list[Episode], keep_replay: Any
+) -> EpisodeRecorder:
+    """A recorder on a ``Lengths`` env whose episode for seed i lasts ``lengths[i]`` steps."""
+    return EpisodeRecorder(
+        Lengths(dict(enumerate(lengths))),
         on_episode=episodes.append,
         label="Lengths",
         rebuild=None,
         max_steps=1000,
         keep_replay=keep_replay,
     )
+
+
+def run_lengths(lengths: list[int], keep_replay: Any) -> list[Episode]:
+    episodes: list[Episode] = []
+    recorder = lengths_recorder(lengths, episodes, keep_replay)
     run_episodes(recorder, lambda obs: 1, range(len(lengths)), "Lengths")
     assert [episode.return_ for episode in episodes] == [float(n) for n in lengths]
     return episodes
@@ -572,23 +571,8 @@ def test_keep_replay_bounded_keeps_the_lowest_returns_and_the_last() -> None:
 
 def test_keep_replay_bounded_keeps_episodes_that_raised() -> None:
     episodes: list[Episode] = []
-    recorder = EpisodeRecorder(
-        Lengths({0: 3, 1: 3, 2: 9}),
-        on_episode=episodes.append,
-        label="Lengths",
-        rebuild=None,
-        max_steps=1000,
-        keep_replay=KeepReplay(lowest=1, raised=1, last=0),
-    )
-
-    calls = {"n": 0}
-
-    def crash_at_step_2(obs: Any) -> int:
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise ValueError("boom")
-        return 1
-
+    recorder = lengths_recorder([3, 3, 9], episodes, KeepReplay(lowest=1, raised=1, last=0))
+    crash_at_step_2 = raising_at_call(2, "boom", action=1)
     with pytest.raises(GymrecPolicyError):
         run_episodes(recorder, crash_at_step_2, [0], "Lengths")
     run_episodes(recorder, lambda obs: 1, [1, 2], "Lengths")

@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 
 import pytest_gymrec.record as gymrec_record
+from helpers.recording import record_episodes
 from helpers.video_envs import ENV_ID, Painter
 from helpers.videos import frame_count
 from pytest_gymrec import baseline, filming
 from pytest_gymrec.artifacts import MAX_SLUG_LENGTH, VideoFolder, display_path, folder_for, slug_for
-from pytest_gymrec.episodes import EpisodeRecorder, resolve_env, run_episodes
 from pytest_gymrec.failure_videos import (
     Videos,
     attach,
@@ -304,16 +304,9 @@ def recorded(
     record = gymrec_record.TestRecord(
         "t.py::test_x", video_folder=VideoFolder(tmp_path / "out" / "t")
     )
-    source = resolve_env(env, "test", kwargs)
-    recorder = EpisodeRecorder(
-        source.build(),
-        on_episode=record.add_episode,
-        label=source.label,
-        rebuild=source.factory,
-        max_steps=100,
+    record_episodes(
+        env, lambda obs: 1 if obs[0] % 2 else 0, seeds, record.add_episode, max_steps=100, **kwargs
     )
-    run_episodes(recorder, lambda obs: 1 if obs[0] % 2 else 0, seeds, ENV_ID)
-    recorder.close()
     return record
 
 

@@ -26,6 +26,7 @@ from helpers.parallel_envs import (
     lean_batched,
     noisy,
 )
+from helpers.recording import replayable_recorder
 from pytest_gymrec.checks import sequential
 from pytest_gymrec.checks.sequential import SequentialTest
 from pytest_gymrec.episodes import (
@@ -57,13 +58,7 @@ def one_by_one(
 ) -> tuple[list[Episode], BaseException | None]:
     """The reference: ``run_episodes`` on one env, as gymrec.evaluate runs it today."""
     episodes: list[Episode] = []
-    recorder = EpisodeRecorder(
-        source.build(),
-        on_episode=episodes.append,
-        label=source.label,
-        rebuild=source.factory,
-        max_steps=max_steps,
-    )
+    recorder = replayable_recorder(source, episodes.append, max_steps=max_steps)
     try:
         run_episodes(recorder, as_policy(policy, "test"), seeds, source.label)
     except (GymrecEnvError, GymrecPolicyError) as exc:

@@ -42,12 +42,17 @@ def subject_of(episodes: list[Episode]) -> Subject:
     return Subject("Env-v0", tuple(episode.seed for episode in episodes), "pytest t.py::test")
 
 
-def mean_case(
-    returns: list[float], *, at_least: float, bounds: tuple[float, float] | None, **kw: Any
+def mean_decision(
+    values: list[float],
+    episodes: list[Episode],
+    *,
+    at_least: float,
+    bounds: tuple[float, float] | None,
+    **kw: Any,
 ) -> Case:
-    episodes = episodes_of(returns)
+    """A mean check of ``values`` (the returns, or another quantity) decided on ``episodes``."""
     decision = mean.decide_mean(
-        returns,
+        values,
         at_least=at_least,
         at_most=None,
         alpha=0.01,
@@ -60,21 +65,21 @@ def mean_case(
     return decision, episodes
 
 
+def mean_case(
+    returns: list[float], *, at_least: float, bounds: tuple[float, float] | None, **kw: Any
+) -> Case:
+    return mean_decision(returns, episodes_of(returns), at_least=at_least, bounds=bounds, **kw)
+
+
 def length_case(lengths: list[int], *, at_least: float, bounds: tuple[float, float] | None) -> Case:
-    episodes = episodes_of([500.0] * len(lengths), lengths)
-    decision = mean.decide_mean(
+    return mean_decision(
         [float(length) for length in lengths],
+        episodes_of([500.0] * len(lengths), lengths),
         at_least=at_least,
-        at_most=None,
-        alpha=0.01,
         bounds=bounds,
-        mode=Mode.NO_REGRESSION,
-        rng_key="t.py::test",
-        subject=subject_of(episodes),
         quantity="length",
         caller="assert_length()",
     )
-    return decision, episodes
 
 
 def rate_case(successes: list[bool], *, at_least: float, tolerance: float | None) -> Case:

@@ -11,21 +11,9 @@ from typing import Any
 
 import pytest
 
+from helpers.agent_tests import BROKEN_AND_GOOD
 from pytest_gymrec.errors import GymrecUsageError
 from pytest_gymrec.report.allure import attach
-
-TESTS = """
-import pytest
-from policies import balance, push_left
-
-@pytest.mark.gymrec(seeds=range(4), bounds=(0, 500))
-def test_broken(gymrec):
-    gymrec.evaluate("CartPole-v1", push_left).assert_return(at_least=475)
-
-@pytest.mark.gymrec(seeds=range(8), bounds=(0, 500))
-def test_good(gymrec):
-    gymrec.evaluate("CartPole-v1", balance).assert_return(at_least=450)
-"""
 
 
 def results(folder: Path) -> dict[str, dict[str, Any]]:
@@ -41,7 +29,7 @@ def results(folder: Path) -> dict[str, dict[str, Any]]:
 def test_allure_results_hold_the_videos_the_plot_and_the_numbers(
     pytester: pytest.Pytester,
 ) -> None:
-    pytester.makepyfile(test_agent=TESTS)
+    pytester.makepyfile(test_agent=BROKEN_AND_GOOD)
     run = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--alluredir=allure-results")
     run.assert_outcomes(passed=1, failed=1)
     folder = pytester.path / "allure-results"
@@ -74,7 +62,7 @@ def test_allure_results_hold_the_videos_the_plot_and_the_numbers(
 
 @pytest.mark.usefixtures("policies")
 def test_without_alluredir_nothing_is_attached(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(test_agent=TESTS)
+    pytester.makepyfile(test_agent=BROKEN_AND_GOOD)
     run = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-k", "test_broken")
     run.assert_outcomes(failed=1)
     # allure-pytest is installed but not writing results: the videos and plot are made as

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from helpers.agent_tests import BROKEN_AND_GOOD
 from helpers.report_records import paired_record, verdict_record
 from pytest_gymrec.report.junit import all_properties, attachment_lines, properties
 
@@ -24,20 +25,7 @@ ATTACHMENT = re.compile(r"^\[\[ATTACHMENT\|(.+)\]\]$", re.MULTILINE)
 def test_jenkins_and_gitlab_find_every_video_and_plot(
     pytester: pytest.Pytester, run_pytest: Run
 ) -> None:
-    pytester.makepyfile(
-        test_agent="""
-        import pytest
-        from policies import balance, push_left
-
-        @pytest.mark.gymrec(seeds=range(4), bounds=(0, 500))
-        def test_broken(gymrec):
-            gymrec.evaluate("CartPole-v1", push_left).assert_return(at_least=475)
-
-        @pytest.mark.gymrec(seeds=range(8), bounds=(0, 500))
-        def test_good(gymrec):
-            gymrec.evaluate("CartPole-v1", balance).assert_return(at_least=450)
-        """
-    )
+    pytester.makepyfile(test_agent=BROKEN_AND_GOOD)
     result = run_pytest("--junitxml=out.xml", "-o", "junit_logging=system-out")
     result.assert_outcomes(passed=1, failed=1)
     cases = {

@@ -6,7 +6,13 @@ from typing import Any
 
 import pytest
 
-from helpers.report_records import entry, paired_record, sequential_record, verdict_record
+from helpers.report_records import (
+    NUMBER_HEADER_WORDS,
+    entry,
+    paired_record,
+    sequential_record,
+    verdict_record,
+)
 from pytest_gymrec.report.cells import detects
 from pytest_gymrec.report.terminal import verdict_table
 
@@ -64,15 +70,7 @@ def test_a_wide_terminal_gets_one_line_per_verdict() -> None:
 
 def test_a_narrow_terminal_puts_the_numbers_under_the_test() -> None:
     lines = verdict_table(session(), 80)
-    assert lines[1].split() == [
-        "episodes",
-        "mean",
-        "/",
-        "change",
-        "interval",
-        "verdict",
-        "detects",
-    ]
+    assert lines[1].split() == NUMBER_HEADER_WORDS
     paired_at = next(n for n, line in enumerate(lines) if "vs baseline" in line)
     numbers = lines[paired_at + 1].split()
     assert numbers[:2] == ["20", "+3.25"]

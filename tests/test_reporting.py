@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from helpers.report_records import NUMBER_HEADER_WORDS
 from pytest_gymrec.checks.mean import decide_mean
 from pytest_gymrec.formatting import fmt
 from pytest_gymrec.record import Episode, TestRecord
@@ -121,17 +122,7 @@ def test_summary_table_is_aligned_and_json_summary_sorted() -> None:
         {**reporting.report_data(record_with([], [verdict([9.0] * 10, 475)])), "nodeid": "a::b"},
     ]
     lines = verdict_table(entries, 200)
-    assert lines[0].split() == [
-        "test",
-        "env",
-        "episodes",
-        "mean",
-        "/",
-        "change",
-        "interval",
-        "verdict",
-        "detects",
-    ]
+    assert lines[0].split() == ["test", "env", *NUMBER_HEADER_WORDS]
     starts = [line.index("CartPole-v1") for line in lines[1:]]
     assert len(set(starts)) == 1  # the env column lines up
     assert lines[1].startswith("tests/test_agent.py::test_holds")

@@ -14,14 +14,13 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from html import unescape
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-import cmarkgfm
 import pytest
 
 from helpers import browser
+from helpers.github_markdown import rendered
 from pytest_gymrec import settings
 from pytest_gymrec.errors import GymrecUsageError
 from pytest_gymrec.report.github import COLUMNS
@@ -99,43 +98,10 @@ def test_the_verdict_table_fits_the_terminal_in_collection_order(
 # -- the GitHub job summary ----------------------------------------------------------------------
 
 
-class Tables(HTMLParser):
-    """The cell texts of every table of rendered HTML."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.tables: list[list[list[str]]] = []
-        self._cell: list[str] | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "table":
-            self.tables.append([])
-        elif tag == "tr":
-            self.tables[-1].append([])
-        elif tag in ("td", "th"):
-            self._cell = []
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("td", "th") and self._cell is not None:
-            self.tables[-1][-1].append("".join(self._cell))
-            self._cell = None
-
-    def handle_data(self, data: str) -> None:
-        if self._cell is not None:
-            self._cell.append(data)
-
-
-def markdown_tables(markdown: str) -> list[list[list[str]]]:
-    """Tables of ``markdown`` as GitHub renders it (cmarkgfm is GitHub's own renderer)."""
-    parser = Tables()
-    parser.feed(cmarkgfm.github_flavored_markdown_to_html(markdown))
-    return parser.tables
-
-
 def check_summary(path: Path, earlier: str) -> None:
     text = path.read_text(encoding="utf-8")
     assert text.startswith(earlier)  # other steps' summaries are kept: the table is appended
-    [table] = markdown_tables(text)
+    [table] = rendered(text).tables
     assert table[0] == list(COLUMNS)
     rows = {row[0]: row for row in table[1:]}
     assert set(rows) == {"test_two.py::test_good", "test_two.py::test_broken"}

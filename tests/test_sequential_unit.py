@@ -9,31 +9,11 @@ import numpy as np
 import pytest
 from scipy import stats as scipy_stats
 
+from helpers.plans import make_plan
 from pytest_gymrec.checks import betting, core, mean, quantile, rate, sequential
 from pytest_gymrec.errors import GymrecUsageError
 from pytest_gymrec.record import Episode
 from pytest_gymrec.verdict import Mode, Outcome, Subject, Verdict
-
-
-def make_plan(
-    at_least: float = 475.0,
-    tolerance: float = 0.1,
-    bounds: tuple[float, float] | None = (0.0, 500.0),
-    mode: Mode = Mode.NO_REGRESSION,
-    alpha: float = 0.01,
-    beta: float = 0.1,
-) -> sequential.Plan:
-    return sequential.plan(
-        at_least=at_least,
-        tolerance=tolerance,
-        bounds=bounds,
-        bounds_source="the test",
-        alpha=alpha,
-        beta=beta,
-        mode=mode,
-        caller="caller()",
-    )
-
 
 SUBJECT = Subject("Env-v0", (), "pytest t.py::test")
 

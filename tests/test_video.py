@@ -18,10 +18,12 @@ import numpy as np
 import pytest
 
 from helpers import video_envs
+from helpers.policies import raising_at_call
+from helpers.recording import record_episodes, replayable_recorder
 from helpers.video_envs import ENV_ID, Painter
 from helpers.videos import decode
 from pytest_gymrec.artifacts import VideoFolder
-from pytest_gymrec.episodes import EpisodeRecorder, resolve_env, run_episodes
+from pytest_gymrec.episodes import EpisodeRecorder, resolve_env
 from pytest_gymrec.errors import GymrecUsageError, GymrecVideoWarning
 from pytest_gymrec.record import Episode
 from pytest_gymrec.video import (
@@ -50,16 +52,7 @@ def record(
 ) -> list[Episode]:
     """Episodes of ``policy`` recorded as ``gymrec.evaluate`` records them."""
     episodes: list[Episode] = []
-    source = resolve_env(env_id, "test", kwargs)
-    recorder = EpisodeRecorder(
-        source.build(),
-        on_episode=episodes.append,
-        label=source.label,
-        rebuild=source.factory,
-        max_steps=10_000,
-    )
-    run_episodes(recorder, policy, seeds, source.label)
-    recorder.close()
+    record_episodes(env_id, policy, seeds, episodes.append, max_steps=10_000, **kwargs)
     return episodes
 
 
@@ -172,15 +165,24 @@ def fake_ffmpeg(folder: Path, script: str) -> Path:
     return path
 
 
+def encoder_on_fake_ffmpeg(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, script: str
+) -> tuple[StreamingEncoder, Path]:
+    """An encoder whose ffmpeg is the shell ``script``, and the empty folder it writes into (to
+    check that a failure leaves nothing there)."""
+    monkeypatch.setenv("IMAGEIO_FFMPEG_EXE", str(fake_ffmpeg(tmp_path, script)))
+    out = tmp_path / "out"
+    out.mkdir()
+    return StreamingEncoder(out / ".p.mp4", 30), out
+
+
 def test_an_ffmpeg_that_fails_at_the_end_is_reported_with_its_message(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Reads everything, then fails: what write_frames would have called a success.
-    fake = fake_ffmpeg(tmp_path, 'cat > /dev/null\necho "Unknown encoder libx264" >&2\nexit 1\n')
-    monkeypatch.setenv("IMAGEIO_FFMPEG_EXE", str(fake))
-    out = tmp_path / "out"
-    out.mkdir()
-    encoder = StreamingEncoder(out / ".p.mp4", 30)
+    encoder, out = encoder_on_fake_ffmpeg(
+        tmp_path, monkeypatch, 'cat > /dev/null\necho "Unknown encoder libx264" >&2\nexit 1\n'
+    )
     encoder.add(frame(8, 8))
     with pytest.raises(VideoFault, match="ffmpeg exited with status 1: Unknown encoder libx264"):
         encoder.finish(out / "v.mp4")
@@ -190,11 +192,9 @@ def test_an_ffmpeg_that_fails_at_the_end_is_reported_with_its_message(
 def test_an_ffmpeg_that_dies_mid_stream_is_reported(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    fake = fake_ffmpeg(tmp_path, 'echo "out of memory" >&2\nexit 3\n')
-    monkeypatch.setenv("IMAGEIO_FFMPEG_EXE", str(fake))
-    out = tmp_path / "out"
-    out.mkdir()
-    encoder = StreamingEncoder(out / ".p.mp4", 30)
+    encoder, out = encoder_on_fake_ffmpeg(
+        tmp_path, monkeypatch, 'echo "out of memory" >&2\nexit 3\n'
+    )
 
     def write_all() -> None:
         for _ in range(200):  # 200 x 192 kB: more than a pipe holds
@@ -254,28 +254,31 @@ def test_an_extreme_render_fps_still_gives_a_video_and_says_why(
 # -- short clips -----------------------------------------------------------------------------
 
 
-def test_a_short_replay_plays_slower_to_last_a_second(tmp_path: Path) -> None:
-    [episode] = record(ENV_ID, policy_one, [0], fps=50, length=7)
+@pytest.mark.parametrize(
+    ("env_fps", "length", "frames_and_fps", "notes"),
+    [
+        pytest.param(
+            50,
+            7,
+            (8, 8.0),  # all 8 frames, 1 s
+            ["played at 8 fps instead of 50 so the 8-frame clip lasts 1 s"],
+            id="a-short-replay-plays-slower-to-last-a-second",
+        ),
+        pytest.param(10, 30, (31, 10.0), [], id="a-long-enough-replay-plays-at-the-envs-rate"),
+    ],
+)
+def test_a_replay_of_a_known_length_lasts_at_least_a_second(
+    tmp_path: Path, env_fps: int, length: int, frames_and_fps: tuple[int, float], notes: list[str]
+) -> None:
+    [episode] = record(ENV_ID, policy_one, [0], fps=env_fps, length=length)
     encoder, _ = replay(
         episode,
         lambda fps, frames: StreamingEncoder(
             tmp_path / ".x.mp4", fps, min_seconds=1.0, expected_frames=frames
         ),
     )
-    assert decode(encoder.finish(tmp_path / "v.mp4"))[::2] == (8, 8.0)  # all 8 frames, 1 s
-    assert encoder.notes == ["played at 8 fps instead of 50 so the 8-frame clip lasts 1 s"]
-
-
-def test_a_long_enough_replay_plays_at_the_envs_rate(tmp_path: Path) -> None:
-    [episode] = record(ENV_ID, policy_one, [0], fps=10, length=30)
-    encoder, _ = replay(
-        episode,
-        lambda fps, frames: StreamingEncoder(
-            tmp_path / ".x.mp4", fps, min_seconds=1.0, expected_frames=frames
-        ),
-    )
-    assert decode(encoder.finish(tmp_path / "v.mp4"))[::2] == (31, 10.0)
-    assert encoder.notes == []
+    assert decode(encoder.finish(tmp_path / "v.mp4"))[::2] == frames_and_fps
+    assert encoder.notes == notes
 
 
 def test_a_short_clip_of_unknown_length_holds_its_last_frame(tmp_path: Path) -> None:
@@ -294,11 +297,8 @@ def test_a_short_clip_of_unknown_length_holds_its_last_frame(tmp_path: Path) -> 
 def test_an_ffmpeg_that_stops_reading_times_out(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("IMAGEIO_FFMPEG_EXE", str(fake_ffmpeg(tmp_path, "exec sleep 600\n")))
     monkeypatch.setenv(FFMPEG_TIMEOUT_VARIABLE, "0.5")
-    out = tmp_path / "out"
-    out.mkdir()
-    encoder = StreamingEncoder(out / ".p.mp4", 30)
+    encoder, out = encoder_on_fake_ffmpeg(tmp_path, monkeypatch, "exec sleep 600\n")
 
     def send_frames() -> None:
         for _ in range(100):  # 100 x 720 kB: far more than the pipe holds
@@ -316,12 +316,10 @@ def test_an_ffmpeg_that_stops_reading_times_out(
 def test_an_ffmpeg_that_never_finishes_times_out(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    hung = fake_ffmpeg(tmp_path, "cat > /dev/null\nexec sleep 600\n")
-    monkeypatch.setenv("IMAGEIO_FFMPEG_EXE", str(hung))
     monkeypatch.setenv(FFMPEG_TIMEOUT_VARIABLE, "0.5")
-    out = tmp_path / "out"
-    out.mkdir()
-    encoder = StreamingEncoder(out / ".p.mp4", 30)
+    encoder, out = encoder_on_fake_ffmpeg(
+        tmp_path, monkeypatch, "cat > /dev/null\nexec sleep 600\n"
+    )
     encoder.add(frame(8, 8))
     with pytest.raises(VideoFault, match=r"ffmpeg did not finish within 0.5 s of the last frame"):
         encoder.finish(out / "v.mp4")
@@ -365,14 +363,7 @@ def test_replay_of_cartpole_matches_the_recorded_rewards(tmp_path: Path) -> None
 
 def test_replay_restores_the_generator_of_an_unseeded_reset(tmp_path: Path) -> None:
     episodes: list[Episode] = []
-    source = resolve_env(ENV_ID, "test", {})
-    env = EpisodeRecorder(
-        source.build(),
-        on_episode=episodes.append,
-        label=ENV_ID,
-        rebuild=source.factory,
-        max_steps=100,
-    )
+    env = replayable_recorder(resolve_env(ENV_ID, "test"), episodes.append, max_steps=100)
     env.reset(seed=3)
     for _ in range(3):  # the second and third episodes start from the generator's state
         for _ in range(8):
@@ -390,14 +381,7 @@ def test_replay_restores_the_generator_of_an_unseeded_reset(tmp_path: Path) -> N
 
 def test_replay_passes_the_reset_options(tmp_path: Path) -> None:
     episodes: list[Episode] = []
-    source = resolve_env(ENV_ID, "test", {})
-    env = EpisodeRecorder(
-        source.build(),
-        on_episode=episodes.append,
-        label=ENV_ID,
-        rebuild=source.factory,
-        max_steps=100,
-    )
+    env = replayable_recorder(resolve_env(ENV_ID, "test"), episodes.append, max_steps=100)
     env.reset(seed=1, options={"start": 77})
     for _ in range(8):
         env.step(0)
@@ -428,26 +412,10 @@ def test_a_replay_that_ends_at_another_step_diverges(tmp_path: Path) -> None:
 
 
 def test_the_video_of_a_crashed_episode_runs_up_to_the_crash(tmp_path: Path) -> None:
-    calls = 0
-
-    def crashes_at_step_5(obs: Any) -> int:
-        nonlocal calls
-        calls += 1
-        if calls == 5:
-            raise ValueError("policy bug")
-        return 1
-
+    crashes_at_step_5 = raising_at_call(5, "policy bug", action=1)
     episodes: list[Episode] = []
-    source = resolve_env(ENV_ID, "test", {})
-    recorder = EpisodeRecorder(
-        source.build(),
-        on_episode=episodes.append,
-        label=ENV_ID,
-        rebuild=source.factory,
-        max_steps=100,
-    )
     with pytest.raises(Exception, match="policy bug"):
-        run_episodes(recorder, crashes_at_step_5, [0], ENV_ID)
+        record_episodes(ENV_ID, crashes_at_step_5, [0], episodes.append, max_steps=100)
     [episode] = episodes
     assert episode.error is not None
     assert episode.length == 4

@@ -5,6 +5,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
+#: The verdict table's header over its number columns, word by word (``str.split``): after
+#: "test" and "env" on a wide terminal, on a line of its own on a narrow one.
+NUMBER_HEADER_WORDS = ["episodes", "mean", "/", "change", "interval", "verdict", "detects"]
+
 #: A CartPole-v1 return check that failed: 20 seeds, returns falling from 500 to 25.
 FAILING_RETURNS = [500.0 - 25.0 * seed for seed in range(20)]
 
