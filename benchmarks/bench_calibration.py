@@ -4,7 +4,7 @@ For each return shape (tests/helpers/return_shapes.py, bounds (0, 500)) and tole
 runs of:
   * the sequential test of gymrec.assert_return (pytest_gymrec.checks.sequential.simulate),
   * the same two-line test with WSR's predictable plug-in bet at truncation 1/2 (the bet of the
-    fixed-n betting checks), to show what the tuned bet buys,
+    fixed-n betting checks of 0.1.0, kept here as a baseline), to show what the tuned bet buys,
   * a one-sided t-test at level alpha with n fixed so that its power at the declared drop
     (tolerance * at_least) is 1 - beta, given the shape's true standard deviation.
 Scenarios: "at line" (mean = at_least: flakes), "dropped" (mean = at_least*(1 - tolerance):
@@ -55,11 +55,30 @@ def plan_for(at_least: float, tolerance: float, alpha: float, beta: float) -> se
     )
 
 
+#: Truncation of the plug-in bet the fixed-n checks of 0.1.0 used.
+PLUG_IN_TRUNCATION = 0.5
+
+
+def plug_in_bets(x: np.ndarray, alpha: float) -> np.ndarray:
+    """WSR's predictable plug-in bets (eq. 26; prior mean 1/2, variance 1/4), the bet of the
+    0.1.0 fixed-n checks, kept here as the baseline the tuned bet is compared with."""
+    t = np.arange(1, x.shape[-1] + 1, dtype=np.float64)
+    running_mean = (0.5 + np.cumsum(x, axis=-1)) / (t + 1)
+    running_var = (0.25 + np.cumsum((x - running_mean) ** 2, axis=-1)) / (t + 1)
+    previous_var = np.concatenate(
+        [np.full((*x.shape[:-1], 1), 0.25), running_var[..., :-1]], axis=-1
+    )
+    bets: np.ndarray = np.sqrt(2.0 * math.log(1.0 / alpha) / (previous_var * t * np.log1p(t)))
+    return bets
+
+
 def plug_in_simulate(x: np.ndarray, plan: sequential.Plan) -> tuple[np.ndarray, np.ndarray]:
-    """The same two thresholds, with betting.predictable_bets at betting.BET_TRUNCATION."""
-    fail = betting.log_capital(x, betting.predictable_bets(x, plan.fail_alpha), plan.scaled_fail)
+    """The same two thresholds, with :func:`plug_in_bets` at PLUG_IN_TRUNCATION."""
+    fail = betting.log_capital(
+        x, plug_in_bets(x, plan.fail_alpha), plan.scaled_fail, PLUG_IN_TRUNCATION
+    )
     passing = betting.log_capital(
-        1 - x, betting.predictable_bets(1 - x, plan.pass_alpha), 1 - plan.scaled_pass
+        1 - x, plug_in_bets(1 - x, plan.pass_alpha), 1 - plan.scaled_pass, PLUG_IN_TRUNCATION
     )
     n = x.shape[-1]
     failed = fail >= math.log(1 / plan.fail_alpha)

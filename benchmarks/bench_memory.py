@@ -41,7 +41,7 @@ def child(variant: str, steps: int) -> dict[str, Any]:
     from gymnasium.wrappers import RecordEpisodeStatistics
 
     from pytest_gymrec.episodes import EpisodeRecorder, KeepReplay
-    from pytest_gymrec.results import Episode
+    from pytest_gymrec.record import Episode
     from pytest_gymrec.scripts import wrap
 
     base = gym.make("Pendulum-v1")

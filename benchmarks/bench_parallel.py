@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import functools
 import os
 import statistics
 import subprocess
@@ -134,15 +135,15 @@ def bench_vector(
         factory = ENVS[name]
         source = resolve_env(factory, "bench")
         runs: dict[str, Callable[[], list[Episode]]] = {
-            "1 env": lambda source=source: one_env(source, seeds)
+            "1 env": functools.partial(one_env, source, seeds)
         }
         for num_envs, mode in VECTOR_CONFIGS:
-            runs[f"{mode} x{num_envs}"] = lambda source=source, num_envs=num_envs, mode=mode: (
-                side_by_side(source, seeds, num_envs=num_envs, vectorization_mode=mode)
+            runs[f"{mode} x{num_envs}"] = functools.partial(
+                side_by_side, source, seeds, num_envs=num_envs, vectorization_mode=mode
             )
         # Whole episodes in worker processes: no exchange between processes at every step.
-        runs["process pool x2"] = lambda source=source: side_by_side(
-            source, seeds, num_envs=2, executor=pool, chunk_size=1
+        runs["process pool x2"] = functools.partial(
+            side_by_side, source, seeds, num_envs=2, executor=pool, chunk_size=1
         )
         runs["process pool x2"]()  # warm up: the workers import gymnasium once
         times: dict[str, list[float]] = {label: [] for label in runs}
@@ -216,24 +217,29 @@ def bench_executors(repeats: int, seeds: list[int]) -> list[tuple[str, float, fl
     rows = []
     reference = one_env_returns(source, seeds)
     with (
-        distributed.LocalCluster(
+        distributed.LocalCluster(  # type: ignore[no-untyped-call]
             n_workers=2,
             threads_per_worker=1,
             processes=True,
             dashboard_address=None,
             host="127.0.0.1",
         ) as cluster,
-        distributed.Client(cluster) as client,
+        distributed.Client(cluster) as client,  # type: ignore[no-untyped-call]
         concurrent.futures.ProcessPoolExecutor(2) as pool,
     ):
         executors = {"dask": client.get_executor(), "process pool": pool}
-        runs: dict[str, Callable[[], list[Episode]]] = {"here": lambda: one_env(source, seeds)}
+        runs: dict[str, Callable[[], list[Episode]]] = {
+            "here": functools.partial(one_env, source, seeds)
+        }
         for name, executor in executors.items():
             for chunk_size in (1, 8):
-                runs[f"{name}, chunk {chunk_size}"] = (
-                    lambda executor=executor, chunk_size=chunk_size: side_by_side(
-                        source, seeds, num_envs=2, executor=executor, chunk_size=chunk_size
-                    )
+                runs[f"{name}, chunk {chunk_size}"] = functools.partial(
+                    side_by_side,
+                    source,
+                    seeds,
+                    num_envs=2,
+                    executor=executor,
+                    chunk_size=chunk_size,
                 )
         for run in runs.values():  # warm up: imports in the workers
             run()

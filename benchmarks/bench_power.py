@@ -205,7 +205,7 @@ def d80(method: Method, scenario: Scenario, resolution: float = 0.25) -> float:
 def floor(scenario: Scenario, n: int, alpha: float) -> float | None:
     if scenario.headroom is None:
         return None
-    return scenario.headroom * ((POWER / alpha) ** (1.0 / n) - 1.0)
+    return float(scenario.headroom * ((POWER / alpha) ** (1.0 / n) - 1.0))
 
 
 def d80_scenarios(runs: int) -> list[Scenario]:
@@ -326,8 +326,8 @@ def section_flakes(args: argparse.Namespace) -> None:
     tests = methods(args.alpha)
     for shape in ALL_SHAPES:
         for n in (5, 10, 20, 50, 100):
-            scenario = Single(shape, n, runs)
-            rates = {name: power(method, scenario, 0.0) for name, method in tests.items()}
+            single = Single(shape, n, runs)
+            rates = {name: power(method, single, 0.0) for name, method in tests.items()}
             print(
                 f"| {shape} | {n} | {rates['today']:.4f} | {rates['new']:.4f} | {rates['t']:.4f} |",
                 flush=True,
@@ -440,7 +440,7 @@ def section_sequential(args: argparse.Namespace) -> None:
         mean = moments(shape)[0]
         rng = generator("sequential", shape)
         data = scaled(spec.draw(rng, (runs, budget)), spec.bounds)
-        cells = []
+        cells: list[dict[str, tuple[np.ndarray, np.ndarray]] | None] = []
         for drops in (0.0, 1.0, 2.0):
             # The agent's mean sits `drops` declared drops below at_least.
             at_least = (
@@ -453,7 +453,7 @@ def section_sequential(args: argparse.Namespace) -> None:
             fail_m = (at_least - lo) / (hi - lo)
             pass_m = (at_least - declared - lo) / (hi - lo)
             gap = fail_m - pass_m
-            result = {}
+            result: dict[str, tuple[np.ndarray, np.ndarray]] = {}
             for name, gaps in (("kelly", [gap]), ("mix", [gap / 2, gap, 2 * gap, 4 * gap])):
                 result[name] = simulate_sequential(
                     data, fail_m, pass_m, gap, args.alpha, beta, gaps

@@ -29,7 +29,7 @@ import numpy as np
 from gymnasium.wrappers import RecordEpisodeStatistics
 
 from pytest_gymrec.episodes import EpisodeRecorder, KeepReplay, ReplayChoice, run_episodes
-from pytest_gymrec.results import Episode
+from pytest_gymrec.record import Episode
 
 SEEDS = range(20)
 

@@ -25,6 +25,7 @@ Reproduce: SDL_VIDEODRIVER=dummy python benchmarks/bench_video.py [--repeats N]
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import resource
@@ -45,8 +46,8 @@ from gymnasium.wrappers import RecordEpisodeStatistics, RecordVideo
 from pytest_gymrec import failure_videos, settings, video
 from pytest_gymrec.artifacts import VideoFolder, folder_for
 from pytest_gymrec.episodes import EpisodeRecorder, resolve_env, run_episodes
-from pytest_gymrec.fixture import Gymrec, TestRecord
-from pytest_gymrec.results import Episode
+from pytest_gymrec.fixture import Gymrec
+from pytest_gymrec.record import Episode, TestRecord
 
 SEEDS = range(20)
 STEPS = 10_000  # 20 episodes of 500 steps with the policy below
@@ -110,7 +111,7 @@ def bench_passing(repeats: int, recordvideo_repeats: int) -> dict[str, float]:
             if index < recordvideo_repeats:
                 folder = output / f"recordvideo-{index}"
                 times["RecordVideo"].append(
-                    timed(lambda folder=folder: record_video_every_episode(folder))
+                    timed(functools.partial(record_video_every_episode, folder))
                 )
         assert not (output / "retain").exists()  # nothing written for a passing test
     return {name: statistics.median(values) for name, values in times.items()}
@@ -244,7 +245,7 @@ def rss_child(mode: str, steps: int) -> None:
                 _, _, terminated, truncated, _ = env.step([0.0])
                 done = terminated or truncated
                 frames += 1
-            env.close()
+            env.close()  # type: ignore[no-untyped-call]
     peak = memory_kb("VmHWM")
     print(json.dumps({"baseline": baseline, "peak": peak, "ffmpeg": ffmpeg_peak, "frames": frames}))
 

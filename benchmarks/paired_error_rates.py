@@ -87,7 +87,8 @@ def welch_shows_drop(new: np.ndarray, base: np.ndarray, alpha: float) -> np.ndar
         var_new**2 / (n - 1) + var_base**2 / (n - 1), 1e-300
     )
     upper = new.mean(-1) - base.mean(-1) + scipy_stats.t.ppf(1 - alpha, dof) * se
-    return upper < -TOLERANCE * np.abs(base.mean(-1))
+    shows: np.ndarray = upper < -TOLERANCE * np.abs(base.mean(-1))
+    return shows
 
 
 def plugin_margin_shows_drop(new: np.ndarray, base: np.ndarray, alpha: float) -> np.ndarray:
@@ -97,7 +98,8 @@ def plugin_margin_shows_drop(new: np.ndarray, base: np.ndarray, alpha: float) ->
     upper = differences.mean(-1) + scipy_stats.t.ppf(1 - alpha, n - 1) * differences.std(
         -1, ddof=1
     ) / math.sqrt(n)
-    return upper < -TOLERANCE * np.abs(base.mean(-1))
+    shows: np.ndarray = upper < -TOLERANCE * np.abs(base.mean(-1))
+    return shows
 
 
 def main() -> None:
