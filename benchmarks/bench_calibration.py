@@ -29,6 +29,7 @@ from scipy import stats as scipy_stats
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
+from helpers.plans import make_plan
 from helpers.return_shapes import BOUNDS, SHAPES, fixed_t_episodes, moments, scaled
 from pytest_gymrec.checks import betting, sequential
 from pytest_gymrec.verdict import Mode
@@ -43,16 +44,7 @@ def scenario_seed(shape: str, tolerance: float) -> int:
 
 
 def plan_for(at_least: float, tolerance: float, alpha: float, beta: float) -> sequential.Plan:
-    return sequential.plan(
-        at_least=at_least,
-        tolerance=tolerance,
-        bounds=BOUNDS,
-        bounds_source="benchmark",
-        alpha=alpha,
-        beta=beta,
-        mode=Mode.NO_REGRESSION,
-        caller="benchmark",
-    )
+    return make_plan(at_least, tolerance, BOUNDS, Mode.NO_REGRESSION, alpha, beta)
 
 
 #: Truncation of the plug-in bet the fixed-n checks of 0.1.0 used.

@@ -43,9 +43,11 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 import gymnasium as gym
 from gymnasium.wrappers import RecordEpisodeStatistics, RecordVideo
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from helpers.recording import record_episodes
 from pytest_gymrec import failure_videos, settings, video
 from pytest_gymrec.artifacts import VideoFolder, folder_for
-from pytest_gymrec.episodes import EpisodeRecorder, resolve_env, run_episodes
 from pytest_gymrec.fixture import Gymrec
 from pytest_gymrec.record import Episode, TestRecord
 
@@ -121,19 +123,13 @@ def bench_passing(repeats: int, recordvideo_repeats: int) -> dict[str, float]:
 # -- 2. failure-video throughput -------------------------------------------------------------
 
 
-def recorded_episode(env_id: str, policy: Callable[[Any], Any], **make_kwargs: Any) -> Episode:
+def recorded_episodes(
+    env_id: str, policy: Callable[[Any], Any], seeds: list[int], **make_kwargs: Any
+) -> list[Episode]:
+    """Episodes of ``policy`` on ``seeds``, recorded so they can be replayed for a video."""
     episodes: list[Episode] = []
-    source = resolve_env(env_id, "benchmark", make_kwargs)
-    recorder = EpisodeRecorder(
-        source.build(),
-        on_episode=episodes.append,
-        label=env_id,
-        rebuild=source.factory,
-        max_steps=100_000,
-    )
-    run_episodes(recorder, policy, [0], env_id)
-    recorder.close()
-    return episodes[0]
+    record_episodes(env_id, policy, seeds, episodes.append, max_steps=100_000, **make_kwargs)
+    return episodes
 
 
 def render_only(episode: Episode) -> int:
@@ -167,7 +163,7 @@ def children_cpu() -> float:
 
 def bench_throughput(repeats: int) -> tuple[dict[str, float], dict[str, float]]:
     """Frames per second of each variant, and CPU milliseconds per frame of each process."""
-    episode = recorded_episode("CartPole-v1", balance)
+    episode = recorded_episodes("CartPole-v1", balance, [0])[0]
     assert episode.length == 500
     rates: dict[str, list[float]] = {"render only": [], "replay + encode": []}
     cpu: dict[str, list[float]] = {"render only": [], "replay + encode": [], "ffmpeg": []}
@@ -214,7 +210,7 @@ def memory_kb(field: str, pid: int | str = "self") -> int:
 def rss_child(mode: str, steps: int) -> None:
     """Runs in a subprocess: prints memory figures (kB) as JSON."""
     env_id = "MountainCarContinuous-v0"
-    episode = recorded_episode(env_id, still, max_episode_steps=steps)
+    episode = recorded_episodes(env_id, still, [0], max_episode_steps=steps)[0]
     assert episode.length == steps
     warm = gym.make(env_id, render_mode="rgb_array")
     warm.reset(seed=0)
@@ -267,21 +263,6 @@ def measure_rss(mode: str, steps: int) -> dict[str, int]:
 
 def push_left(obs: Any) -> int:
     return 0
-
-
-def recorded_episodes(env_id: str, policy: Callable[[Any], Any], seeds: list[int]) -> list[Episode]:
-    episodes: list[Episode] = []
-    source = resolve_env(env_id, "benchmark", {})
-    recorder = EpisodeRecorder(
-        source.build(),
-        on_episode=episodes.append,
-        label=env_id,
-        rebuild=source.factory,
-        max_steps=100_000,
-    )
-    run_episodes(recorder, policy, seeds, env_id)
-    recorder.close()
-    return episodes
 
 
 def film_once(episodes: list[Episode], folder: Path, *, isolate: bool) -> float:

@@ -105,7 +105,7 @@ def test_without_seeds_the_averaged_orders_rarely_disagree() -> None:
 def test_bounds_are_the_edges_of_the_test(shape: str, n: int) -> None:
     x, _ = shape_sample(shape, 7, (n,))
     upper = float(betting.upper_bound(x, 0.01))
-    lower = float(betting.lower_bound(x, 0.01))
+    lower = float(betting.interval(x, 0.01)[0])
     assert 0.0 < lower < float(np.mean(x)) < upper < 1.0
     assert bool(betting.fixed_n_rejects(x, upper, 0.01))
     assert not bool(betting.fixed_n_rejects(x, upper - 1e-9, 0.01))
@@ -140,12 +140,13 @@ def test_the_bound_search_ends_on_the_edge_whatever_the_evidence_looks_like(
     assert np.all(excess(bound - betting.BOUND_RESOLUTION) < 0)
 
 
-def test_the_interval_is_both_bounds_found_at_once() -> None:
+def test_the_interval_is_the_upper_bound_and_its_mirror_found_at_once() -> None:
     x, _ = shape_sample("capped", 10, (3, 40))
     seeds = np.random.default_rng(11).permutation(40)
     lower, upper = betting.interval(x, 0.02, seeds=seeds)
-    assert lower.tolist() == betting.lower_bound(x, 0.02, seeds=seeds).tolist()
     assert upper.tolist() == betting.upper_bound(x, 0.02, seeds=seeds).tolist()
+    mirrored = 1.0 - betting.upper_bound(1.0 - x, 0.02, seeds=seeds)
+    assert lower.tolist() == mirrored.tolist()
 
 
 def test_evidence_grows_with_the_line() -> None:

@@ -128,7 +128,7 @@ def test_betting_bounds_hold_at_their_level() -> None:
         for _ in range(runs):
             x = draw(15)
             missed_upper += int(betting.upper_bound(x, alpha) < true_mean)
-            missed_lower += int(betting.lower_bound(x, alpha) > true_mean)
+            missed_lower += int(betting.interval(x, alpha)[0] > true_mean)
         standard_error = math.sqrt(alpha * (1 - alpha) / runs)
         assert missed_upper / runs <= alpha + 3 * standard_error, name
         assert missed_lower / runs <= alpha + 3 * standard_error, name

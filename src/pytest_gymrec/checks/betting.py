@@ -325,16 +325,6 @@ def upper_bound(
     return result
 
 
-def lower_bound(
-    x: npt.ArrayLike, alpha: float, *, seeds: npt.ArrayLike | None = None
-) -> FloatArray:
-    """Largest m that the mirror test (:func:`fixed_n_rejects` on ``1 - x`` against ``1 - m``,
-    what a certify check asks) shows exceeded, per row: the mirror image of :func:`upper_bound`."""
-    mirrored = upper_bound(1.0 - _as_rows(x), alpha, seeds=seeds)
-    result: FloatArray = 1.0 - mirrored
-    return result
-
-
 # --------------------------------------------------------------------------------------------
 # What a fixed-n check can see
 
@@ -342,7 +332,12 @@ def lower_bound(
 def interval(
     x: npt.ArrayLike, alpha: float, *, seeds: npt.ArrayLike | None = None
 ) -> tuple[FloatArray, FloatArray]:
-    """(:func:`lower_bound`, :func:`upper_bound`) per row, found by one search over both."""
+    """(lower, upper) bounds per row, found by one search over both.
+
+    The upper bound is :func:`upper_bound`; the lower one is its mirror image, the largest m
+    that the mirror test (:func:`fixed_n_rejects` on ``1 - x`` against ``1 - m``, what a certify
+    check asks) shows exceeded.
+    """
     rows = _as_rows(x)
     both = upper_bound(np.stack([rows, 1.0 - rows]), alpha, seeds=seeds)
     return 1.0 - both[1], both[0]
