@@ -38,6 +38,9 @@ from typing import Any
 
 import gymnasium as gym
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from helpers.dask_cluster import dask_executor
 from pytest_gymrec.episodes import EnvSource, EpisodeRecorder, resolve_env, run_episodes
 from pytest_gymrec.parallel import run_episodes_parallel
 from pytest_gymrec.record import Episode
@@ -211,23 +214,11 @@ def bench_xdist(repeats: int, tests: int, per_test: int) -> list[tuple[str, str,
 
 def bench_executors(repeats: int, seeds: list[int]) -> list[tuple[str, float, float]]:
     """(executor and chunk size, median seconds, overhead per seed in ms) on CartPole."""
-    import distributed
-
     source = resolve_env(cartpole, "bench")
     rows = []
     reference = one_env_returns(source, seeds)
-    with (
-        distributed.LocalCluster(  # type: ignore[no-untyped-call]
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            host="127.0.0.1",
-        ) as cluster,
-        distributed.Client(cluster) as client,  # type: ignore[no-untyped-call]
-        concurrent.futures.ProcessPoolExecutor(2) as pool,
-    ):
-        executors = {"dask": client.get_executor(), "process pool": pool}
+    with dask_executor() as dask, concurrent.futures.ProcessPoolExecutor(2) as pool:
+        executors = {"dask": dask, "process pool": pool}
         runs: dict[str, Callable[[], list[Episode]]] = {
             "here": functools.partial(one_env, source, seeds)
         }

@@ -16,6 +16,7 @@ import pytest
 from gymnasium.vector import AsyncVectorEnv, AutoresetMode, SyncVectorEnv
 from gymnasium.wrappers.vector import RecordEpisodeStatistics as VectorStatistics
 
+from helpers.dask_cluster import dask_executor
 from helpers.parallel_envs import (
     Dice,
     LeanModel,
@@ -402,22 +403,11 @@ def test_an_unpicklable_policy_is_a_usage_error(process_pool: concurrent.futures
 
 
 def test_a_dask_cluster_gives_the_same_episodes() -> None:
-    distributed = pytest.importorskip("distributed")
+    pytest.importorskip("distributed")
     source = resolve_env("CartPole-v1", "test")
     want, _ = one_by_one(source, lean, SEEDS)
-    with (
-        distributed.LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            host="127.0.0.1",
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
-        got, _ = in_parallel(
-            source, lean, SEEDS, num_envs=2, executor=client.get_executor(), chunk_size=2
-        )
+    with dask_executor() as executor:
+        got, _ = in_parallel(source, lean, SEEDS, num_envs=2, executor=executor, chunk_size=2)
     same_as_reference(got, want)
 
 
