@@ -771,13 +771,20 @@ def run_episodes(
             try:
                 action = policy(observation)
             except Exception as exc:
-                recorder.record_crash(exc)
-                raise GymrecPolicyError(
-                    f"{label}: the policy raised {_describe_exception(exc)} at seed {seed}, "
-                    f"step {recorder.episode_lengths + 1}"
-                ) from exc
+                raise policy_crashed(recorder, exc, label, seed) from exc
             observation, _, terminated, truncated, _ = step(action)
             done = terminated or truncated
+
+
+def policy_crashed(
+    recorder: EpisodeRecorder, exc: Exception, label: str, seed: int
+) -> GymrecPolicyError:
+    """The policy raised mid-episode: keep the partial episode and say where it happened."""
+    recorder.record_crash(exc)
+    return GymrecPolicyError(
+        f"{label}: the policy raised {_describe_exception(exc)} at seed {seed}, "
+        f"step {recorder.episode_lengths + 1}"
+    )
 
 
 def _plain(value: Any) -> Any:

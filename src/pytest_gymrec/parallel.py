@@ -30,7 +30,10 @@ import copy
 import dataclasses
 import functools
 import math
+import multiprocessing.connection
 import pickle
+import selectors
+import sys
 import time
 import types
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -41,6 +44,7 @@ import numpy as np
 from gymnasium.vector import AsyncVectorEnv, AutoresetMode, SyncVectorEnv, VectorEnv
 from gymnasium.vector.utils import batch_space, concatenate, create_empty_array, iterate
 
+from .env_workers import Answer, EnvWorker, WorkerDied
 from .episodes import (
     EnvFactory,
     EnvSource,
@@ -49,6 +53,7 @@ from .episodes import (
     _describe_exception,
     _snapshot,
     env_spec_data,
+    policy_crashed,
     resolve_env,
     run_episodes,
 )
@@ -723,6 +728,269 @@ def _fits(space: gym.spaces.Space[Any], action: Any) -> bool:
 
 
 # --------------------------------------------------------------------------------------------
+# Async: envs in worker processes, each served as soon as it answers
+
+
+class _Answered(gym.Env[Any, Any]):
+    """This process's stand-in for a worker's env: ``reset`` and ``step`` give (or raise) the
+    answer the worker sent, which the engine put here just before. An :class:`EpisodeRecorder`
+    around it records and checks each episode exactly as ``run_episodes`` does."""
+
+    def __init__(
+        self,
+        observation_space: gym.spaces.Space[Any],
+        action_space: gym.spaces.Space[Any],
+        spec: gym.envs.registration.EnvSpec | None,
+    ) -> None:
+        self.observation_space = observation_space
+        self.action_space = action_space
+        self.spec = spec
+        self.answer: Answer = RuntimeError("no answer yet")
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[Any, dict[str, Any]]:
+        answer = self.answer
+        if isinstance(answer, BaseException):
+            raise answer
+        return answer[0], {}
+
+    def step(self, action: Any) -> tuple[Any, Any, Any, Any, dict[str, Any]]:
+        answer = self.answer
+        if isinstance(answer, BaseException):
+            raise answer
+        observation, reward, terminated, truncated = answer
+        return observation, reward, terminated, truncated, {}
+
+
+@dataclasses.dataclass(eq=False)
+class _Served:
+    """One slot of the async engine: its worker, and the episode it runs there."""
+
+    index: int
+    worker: EnvWorker
+    env: _Answered
+    recorder: EpisodeRecorder
+    #: Position in the seeds of the episode the slot runs; None while free.
+    position: int | None = None
+    #: A request is out: its answer must be read before the next one is sent.
+    waiting: bool = False
+    #: The request out is the episode's reset (else a step with ``action``).
+    resetting: bool = False
+    #: The action sent, as the policy returned it (copied: a policy may reuse its buffer).
+    action: Any = None
+    alive: bool = True
+
+
+class _ServedEngine(_Engine):
+    """Seeds over envs in worker processes, each worker served as soon as it answers.
+
+    No lockstep: while one worker steps its env, the policy already acts on what another
+    answered, so no slot waits for the slowest of a batch. Each slot's episodes go through an
+    :class:`EpisodeRecorder` here (around :class:`_Answered`), which records and checks them
+    as ``run_episodes`` does, so they are the same episodes, errors included.
+    """
+
+    def __init__(
+        self,
+        factory: EnvFactory,
+        num_envs: int,
+        seeds: Sequence[int],
+        policy: Policy,
+        terms: EpisodeTerms,
+        space_states: _SpaceStates | None,
+    ) -> None:
+        super().__init__(seeds, terms)
+        self._policy = policy
+        self._space_states = space_states
+        self._next = 0
+        # Idle slots would cost a process each and do nothing.
+        workers = [EnvWorker(factory) for _ in range(max(1, min(num_envs, len(seeds))))]
+        self._slots: list[_Served] = []
+        try:
+            for index, worker in enumerate(workers):
+                observation_space, action_space, spec = self._ready(worker)
+                env = _Answered(observation_space, action_space, spec)
+                recorder = EpisodeRecorder(
+                    env,
+                    on_episode=functools.partial(self._keep, index),
+                    label=terms.label,
+                    rebuild=terms.rebuild,
+                    max_steps=terms.max_steps,
+                )
+                self._slots.append(_Served(index, worker, env, recorder))
+        except BaseException:
+            for worker in workers:
+                worker.close()
+            raise
+        #: The env's spec, as the workers built it.
+        self.spec: gym.envs.registration.EnvSpec | None = self._slots[0].env.spec
+        self._answers = _AnswerWatch(self._slots)
+
+    def _ready(self, worker: EnvWorker) -> tuple[Any, Any, Any]:
+        try:
+            return worker.ready()
+        except WorkerDied as died:
+            raise GymrecEnvError(
+                f"{self._terms.label}: the worker process for vectorization_mode='async' ended "
+                f"while building the env ({died}); build it with vectorization_mode='sync' to "
+                "see why"
+            ) from None
+
+    def _keep(self, index: int, episode: Episode) -> None:
+        position = self._slots[index].position
+        assert position is not None
+        self.finished[position] = episode
+
+    def advance(self) -> bool:
+        for slot in self._slots:
+            if slot.alive and slot.position is None and not slot.waiting:
+                if self._next >= self.limit:
+                    break
+                self._start(slot)
+        running = [
+            slot
+            for slot in self._slots
+            if slot.position is not None and slot.position < self.limit
+        ]
+        if not running:
+            if self._next < self.limit and not any(slot.alive for slot in self._slots):
+                self.crash(
+                    self._next,
+                    GymrecEnvError(f"{self._terms.label}: every env worker process has ended"),
+                )
+                return True
+            return False
+        for slot in self._answers.ready():
+            self._receive(slot)
+        return True
+
+    def _start(self, slot: _Served) -> None:
+        slot.position = self._next
+        self._next += 1
+        slot.resetting = True
+        self._send(slot, slot.worker.reset, self.seeds[slot.position])
+
+    def _send(self, slot: _Served, request: Callable[[Any], None], argument: Any) -> None:
+        try:
+            request(argument)
+        except WorkerDied as died:
+            self._died(slot, died)
+            return
+        slot.waiting = True
+
+    def _receive(self, slot: _Served) -> None:
+        try:
+            answer = slot.worker.answer()
+        except WorkerDied as died:
+            self._died(slot, died)
+            return
+        slot.waiting = False
+        position = slot.position
+        if position is None or position >= self.limit:
+            slot.position = None  # abandoned after a crash or a stop: the answer is not used
+            return
+        slot.env.answer = answer
+        seed = self.seeds[position]
+        recorder = slot.recorder
+        try:
+            if slot.resetting:
+                slot.resetting = False
+                try:
+                    observation, _ = recorder.reset(seed=seed)
+                except Exception as exc:
+                    raise GymrecEnvError(
+                        f"{self._terms.label}: reset(seed={seed}) raised "
+                        f"{_describe_exception(exc)}"
+                    ) from None
+                if self._space_states is not None:
+                    self._space_states.start(slot.index, seed)
+            else:
+                observation, _, terminated, truncated, _ = recorder.step(slot.action)
+                if terminated or truncated:
+                    slot.position = None  # the recorder handed the episode to _keep
+                    return
+            action = self._act(slot, observation, seed)
+            if recorder.episode_lengths >= self._terms.max_steps:
+                recorder.step(action)  # refuses, as one by one: the episode did not end in time
+            slot.action = _snapshot(action)
+        except (GymrecEnvError, GymrecPolicyError, GymrecUsageError) as error:
+            slot.position = None
+            self.crash(position, error)
+            return
+        self._send(slot, slot.worker.step, action)
+
+    def _act(self, slot: _Served, observation: Any, seed: int) -> Any:
+        states = self._space_states
+        if states is not None:
+            states.enter(slot.index)
+        try:
+            return self._policy(observation)
+        except Exception as exc:
+            raise policy_crashed(slot.recorder, exc, self._terms.label, seed) from exc
+        finally:
+            if states is not None:
+                states.leave(slot.index)
+
+    def _died(self, slot: _Served, died: WorkerDied) -> None:
+        """A worker's process ended: its episode fails naming the seed, the run stops there."""
+        slot.alive = slot.waiting = False
+        self._answers.forget(slot)
+        position = slot.position
+        slot.position = None
+        if position is None or position >= self.limit:
+            return
+        seed = self.seeds[position]
+        if not slot.resetting:
+            slot.recorder.record_crash(died)
+        self.crash(
+            position,
+            GymrecEnvError(
+                f"{self._terms.label}: the worker process running the episode for seed {seed} "
+                f"ended ({died}) at step {slot.recorder.episode_lengths + 1}: the env crashed it "
+                "(a crash in native code, os._exit, or killed by the OS, e.g. out of memory); "
+                "run that seed with vectorization_mode='sync' to see the error"
+            ),
+        )
+
+    def close(self) -> None:
+        for slot in self._slots:
+            slot.worker.ask_to_close()
+        for slot in self._slots:
+            slot.worker.close()
+        self._answers.close()
+
+
+class _AnswerWatch:
+    """Waits until some workers have answered: a selector registered once (about 1 us a wait)
+    where pipes can be selected, ``multiprocessing.connection.wait`` on Windows."""
+
+    def __init__(self, slots: list[_Served]) -> None:
+        self._slots = {slot.worker.connection: slot for slot in slots}
+        self._selector: selectors.BaseSelector | None = None
+        if sys.platform != "win32":
+            self._selector = selectors.DefaultSelector()
+            for connection, slot in self._slots.items():
+                self._selector.register(connection, selectors.EVENT_READ, slot)
+
+    def ready(self) -> list[_Served]:
+        """The slots whose worker answered (or ended), waiting for at least one."""
+        if self._selector is not None:
+            return [key.data for key, _ in self._selector.select()]
+        waiting = [c for c, slot in self._slots.items() if slot.waiting]
+        return [self._slots[c] for c in multiprocessing.connection.wait(waiting)]  # type: ignore[index]
+
+    def forget(self, slot: _Served) -> None:
+        if self._selector is not None:
+            self._selector.unregister(slot.worker.connection)
+        del self._slots[slot.worker.connection]
+
+    def close(self) -> None:
+        if self._selector is not None:
+            self._selector.close()
+
+
+# --------------------------------------------------------------------------------------------
 # Executors: seed chunks in the executor's workers
 
 
@@ -998,13 +1266,18 @@ class ParallelRun:
                     f"{source.label} env given has no spec to build them from; pass its id or a "
                     "zero-argument factory"
                 )
+            if source.instance is not None and not parallelism.batched:
+                space_states = _SpaceStates(source.instance.action_space, num_envs)
+            if parallelism.vectorization_mode == "async" and not parallelism.batched:
+                self._engine = _ServedEngine(
+                    source.factory, num_envs, seeds, policy, terms, space_states
+                )
+                return
             factory = functools.partial(_slot_env, source.factory)
             sync = parallelism.vectorization_mode == "sync"
             vector_type = SyncVectorEnv if sync else AsyncVectorEnv
             env = vector_type([factory] * num_envs, autoreset_mode=AutoresetMode.DISABLED)
             owned = True
-            if source.instance is not None and not parallelism.batched:
-                space_states = _SpaceStates(source.instance.action_space, num_envs)
         self._engine = _VectorEngine(
             env, seeds, policy, terms, owned=owned, space_states=space_states
         )
@@ -1013,9 +1286,7 @@ class ParallelRun:
     def spec(self) -> gym.envs.registration.EnvSpec | None:
         """The spec of the env the episodes ran on (with an executor: once a chunk returned)."""
         engine = self._engine
-        if isinstance(engine, _ExecutorEngine):
-            return engine.spec
-        assert isinstance(engine, _VectorEngine)
+        assert isinstance(engine, (_ExecutorEngine, _ServedEngine, _VectorEngine))
         return engine.spec
 
     def env_spec_data(self) -> dict[str, Any] | None:
