@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import concurrent.futures
 import itertools
+import multiprocessing
+import multiprocessing.process
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -17,15 +19,19 @@ from gymnasium.vector import AsyncVectorEnv, AutoresetMode, SyncVectorEnv
 from gymnasium.wrappers.vector import RecordEpisodeStatistics as VectorStatistics
 
 from helpers.dask_cluster import dask_executor
+from helpers.fresh_python import output_of
 from helpers.parallel_envs import (
     Dice,
     LeanModel,
+    Stopwatch,
+    broken_factory,
     dice_factory,
     down_right,
     dying_factory,
     lean,
     lean_batched,
     noisy,
+    typed_factory,
 )
 from helpers.recording import replayable_recorder
 from pytest_gymrec.checks import sequential
@@ -137,9 +143,9 @@ def test_a_stochastic_env_matches_seed_by_seed(mode: str) -> None:
     same_as_reference(got, want)
 
 
-@pytest.mark.parametrize("executor", [False, True], ids=["vector", "pool"])
+@pytest.mark.parametrize("how", ["sync", "async", "pool"])
 def test_a_policy_sampling_the_given_envs_action_space_matches_seed_by_seed(
-    executor: bool, process_pool: concurrent.futures.Executor
+    how: str, process_pool: concurrent.futures.Executor
 ) -> None:
     env = gym.make("CartPole-v1")
     source = resolve_env(env, "test")
@@ -149,12 +155,12 @@ def test_a_policy_sampling_the_given_envs_action_space_matches_seed_by_seed(
 
     want, _ = one_by_one(source, random_policy, SEEDS)
     # With a pool, the env and the policy travel together: the copy it samples is the one stepped.
-    if executor:
+    if how == "pool":
         got, _ = in_parallel(
             source, random_policy, SEEDS, num_envs=3, executor=process_pool, chunk_size=2
         )
     else:
-        got, _ = in_parallel(source, random_policy, SEEDS, num_envs=3)
+        got, _ = in_parallel(source, random_policy, SEEDS, num_envs=3, vectorization_mode=how)
     same_as_reference(got, want)
     assert len({tuple(e.actions[:8]) for e in got}) == len(SEEDS)  # really random per seed
 
@@ -234,6 +240,163 @@ def test_a_crash_stops_at_the_same_seed_with_the_same_error(
     same_as_reference(got, want)
     assert type(error) is type(want_error)
     assert str(error) == str(want_error)
+
+
+# -- async: envs in worker processes, each served as soon as it answers -----------------------
+
+
+def worker_processes() -> list[multiprocessing.process.BaseProcess]:
+    return [p for p in multiprocessing.active_children() if p.name == "pytest-gymrec env worker"]
+
+
+@pytest.mark.parametrize(
+    "kind", ["float32-reward", "float64-obs", "dict-obs", "int-reward", "list-obs"]
+)
+def test_async_values_arrive_with_the_types_they_left_with(kind: str) -> None:
+    """What the policy sees and what the episode records are those of one env, whatever the
+    types (only arrays of the space's dtype and float rewards take the raw-bytes path)."""
+    source = resolve_env(typed_factory(kind), "test")
+
+    def watched(seen: list[tuple[str, str, bool]]) -> Callable[[Any], int]:
+        def policy(obs: Any) -> int:
+            value = obs["where"] if isinstance(obs, dict) else obs
+            writable = bool(value.flags.writeable) if isinstance(value, np.ndarray) else True
+            seen.append((type(obs).__name__, str(getattr(value, "dtype", "")), writable))
+            if isinstance(value, np.ndarray):
+                value += 1  # a policy may work on its observation in place
+            return int(float(np.asarray(value)[0]) > 0.5) + 1
+
+        return policy
+
+    alone: list[tuple[str, str, bool]] = []
+    side_by_side: list[tuple[str, str, bool]] = []
+    want, _ = one_by_one(source, watched(alone), range(12))
+    got, error = in_parallel(
+        source, watched(side_by_side), range(12), num_envs=2, vectorization_mode="async"
+    )
+    assert error is None
+    same_as_reference(got, want)
+    assert sorted(side_by_side) == sorted(alone)  # the same views, in another order
+    assert all(writable for _, _, writable in side_by_side)
+
+
+def test_async_float32_rewards_sum_in_float32_as_one_by_one() -> None:
+    source = resolve_env(typed_factory("float32-reward"), "test")
+    want, _ = one_by_one(source, lambda obs: 2, range(5))
+    in_float64 = [float(sum(np.float64(r) for r in e.rewards)) for e in want]
+    assert [e.return_ for e in want] != in_float64  # so the check below can tell them apart
+    got, _ = in_parallel(source, lambda obs: 2, range(5), num_envs=2, vectorization_mode="async")
+    assert [e.return_ for e in got] == [e.return_ for e in want]
+
+
+def test_a_slow_async_env_does_not_hold_the_others_back() -> None:
+    """No lockstep: while seed 0's env waits 0.2 s a step, the other slot runs whole episodes.
+    In lockstep each step of seed 0 would let the other slot take one step."""
+    source = resolve_env(Stopwatch, "test", {"slow_seed": 0, "delay": 0.2})
+    calls: list[tuple[int, int]] = []
+
+    def policy(obs: Any) -> int:
+        calls.append((int(obs[0]), int(obs[1])))
+        return 0
+
+    got, error = in_parallel(source, policy, range(9), num_envs=2, vectorization_mode="async")
+    assert error is None
+    assert [e.seed for e in got] == list(range(9))  # handed on in seed order all the same
+    assert [e.length for e in got] == [4] * 9
+    second_slow_step = calls.index((0, 1))
+    finished_meanwhile = {seed for seed, step in calls[:second_slow_step] if step == 3}
+    assert finished_meanwhile == set(range(1, 9))
+
+
+def test_an_async_worker_that_dies_mid_episode_fails_naming_the_seed_and_step() -> None:
+    source = resolve_env(dice_factory, "test", {"die_at": (4, 2)})
+    before, _ = one_by_one(source, noisy, SEEDS[:2])  # seeds 3 and 1 (one by one, 4 would die)
+    got, error = in_parallel(source, noisy, SEEDS, num_envs=2, vectorization_mode="async")
+    assert isinstance(error, GymrecEnvError)
+    message = str(error)
+    assert "the worker process running the episode for seed 4 ended" in message
+    assert "exit code 3" in message
+    assert "at step 2" in message
+    assert "vectorization_mode='sync'" in message  # how to see the real error
+    # The seeds before it are kept as they are one by one; the crashed one is partial.
+    same_as_reference(got[:2], before)
+    assert got[2].seed == 4
+    assert got[2].length == 1
+    assert got[2].error == "WorkerDied: its process ended with exit code 3"
+    assert worker_processes() == []
+    clean = resolve_env(dice_factory, "test")
+    want, _ = one_by_one(clean, noisy, SEEDS)
+    # The session goes on: new workers, the same episodes as one by one.
+    again, error = in_parallel(clean, noisy, SEEDS, num_envs=2, vectorization_mode="async")
+    assert error is None
+    same_as_reference(again, want)
+
+
+def test_an_async_worker_that_dies_at_reset_fails_naming_the_seed() -> None:
+    got, error = in_parallel(
+        resolve_env(dying_factory, "test"),
+        noisy,
+        [1, 2, 5, 6],
+        num_envs=2,
+        vectorization_mode="async",
+    )
+    assert [e.seed for e in got] == [1, 2]
+    assert isinstance(error, GymrecEnvError)
+    assert "the worker process running the episode for seed 5 ended" in str(error)
+    assert worker_processes() == []
+
+
+def test_an_env_factory_that_raises_in_a_worker_raises_as_one_by_one() -> None:
+    source = resolve_env(broken_factory, "test")
+    with pytest.raises(GymrecEnvError) as alone:
+        source.build()
+    got, error = in_parallel(source, noisy, SEEDS, num_envs=2, vectorization_mode="async")
+    assert got == []
+    assert type(error) is GymrecEnvError
+    assert str(error) == str(alone.value)
+    assert "no simulator licence" in str(alone.value)
+    assert worker_processes() == []
+
+
+def test_an_exception_that_does_not_unpickle_is_described_as_one_by_one() -> None:
+    source = resolve_env(dice_factory, "test", {"raise_at": (4, 2), "strange": True})
+    want, want_error = one_by_one(source, noisy, SEEDS)
+    assert "StrangeError: the table folded at step 2" in str(want_error)
+    got, error = in_parallel(source, noisy, SEEDS, num_envs=2, vectorization_mode="async")
+    same_as_reference(got, want)
+    assert str(error) == str(want_error)
+
+
+def test_async_with_the_spawn_start_method_gives_the_same_episodes() -> None:
+    """The env factory travels by cloudpickle where the start method needs it (spawn)."""
+    code = """
+import multiprocessing
+multiprocessing.set_start_method("spawn")
+from pytest_gymrec.episodes import EpisodeRecorder, resolve_env, run_episodes
+from pytest_gymrec.parallel import run_episodes_parallel
+from pytest_gymrec.settings import Parallelism
+
+def lean(obs):
+    return int(obs[2] > 0)
+
+if __name__ == "__main__":
+    source = resolve_env("CartPole-v1", "spawn", {"max_episode_steps": 60})
+    alone = []
+    recorder = EpisodeRecorder(
+        source.build(), on_episode=alone.append, label="x", rebuild=None, max_steps=100
+    )
+    run_episodes(recorder, lean, range(6), "x")
+    side_by_side = []
+    run_episodes_parallel(
+        source, lean, range(6), max_steps=100, keep=side_by_side.append, label="x",
+        parallelism=Parallelism(num_envs=2, vectorization_mode="async"),
+    )
+    assert [e.return_ for e in side_by_side] == [e.return_ for e in alone]
+    print(multiprocessing.get_start_method(), [e.length for e in side_by_side])
+"""
+    method, lengths = output_of(code).split(" ", 1)
+    assert method == "spawn"
+    assert len(eval(lengths)) == 6
 
 
 # -- vector envs the user built ---------------------------------------------------------------
@@ -435,7 +598,15 @@ def test_the_spec_for_baselines_is_that_of_the_env_one_by_one(
 # -- the sequential test stops part-way ----------------------------------------------------
 
 
-@pytest.mark.parametrize("options", [{"num_envs": 3}, {"num_envs": 2, "executor": "pool"}])
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"num_envs": 3},
+        {"num_envs": 3, "vectorization_mode": "async"},
+        {"num_envs": 2, "executor": "pool"},
+    ],
+    ids=["sync", "async", "pool"],
+)
 def test_stopping_early_returns_the_episodes_that_ran_beyond(
     options: dict[str, Any], process_pool: concurrent.futures.Executor
 ) -> None:
@@ -453,8 +624,8 @@ def test_stopping_early_returns_the_episodes_that_ran_beyond(
             if len(used) == 4:
                 break
     same_as_reference(used, want[:4])
-    if "executor" not in options:
-        # Slots step in lockstep, so what finished ahead is fixed; a pool's timing is not.
+    if "executor" not in options and "vectorization_mode" not in options:
+        # Sync slots step in lockstep, so what finished ahead is fixed; processes' timing is not.
         assert run.extra
     assert all(e.seed is not None and e.seed > 3 for e in run.extra)
     assert [e.seed for e in run.extra] == sorted(e.seed for e in run.extra if e.seed is not None)

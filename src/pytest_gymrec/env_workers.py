@@ -64,9 +64,7 @@ class _ArrayLayout:
         self.shape: tuple[int, ...] = tuple(space.shape or ()) if array else ()
 
     def fits(self, value: Any) -> bool:
-        return (
-            type(value) is np.ndarray and value.dtype == self.dtype and value.shape == self.shape
-        )
+        return type(value) is np.ndarray and value.dtype == self.dtype and value.shape == self.shape
 
     def read(self, data: bytes, offset: int) -> np.ndarray[Any, Any]:
         # A writable copy, as an env's own array is: a policy may work on it in place.

@@ -849,9 +849,7 @@ class _ServedEngine(_Engine):
                     break
                 self._start(slot)
         running = [
-            slot
-            for slot in self._slots
-            if slot.position is not None and slot.position < self.limit
+            slot for slot in self._slots if slot.position is not None and slot.position < self.limit
         ]
         if not running:
             if self._next < self.limit and not any(slot.alive for slot in self._slots):
@@ -900,8 +898,7 @@ class _ServedEngine(_Engine):
                     observation, _ = recorder.reset(seed=seed)
                 except Exception as exc:
                     raise GymrecEnvError(
-                        f"{self._terms.label}: reset(seed={seed}) raised "
-                        f"{_describe_exception(exc)}"
+                        f"{self._terms.label}: reset(seed={seed}) raised {_describe_exception(exc)}"
                     ) from None
                 if self._space_states is not None:
                     self._space_states.start(slot.index, seed)
@@ -937,12 +934,13 @@ class _ServedEngine(_Engine):
         slot.alive = slot.waiting = False
         self._answers.forget(slot)
         position = slot.position
-        slot.position = None
         if position is None or position >= self.limit:
+            slot.position = None
             return
         seed = self.seeds[position]
         if not slot.resetting:
-            slot.recorder.record_crash(died)
+            slot.recorder.record_crash(died)  # the episode so far, for the report
+        slot.position = None
         self.crash(
             position,
             GymrecEnvError(

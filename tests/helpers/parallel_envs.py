@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import time
+from collections.abc import Callable
 from typing import Any
 
 import gymnasium as gym
@@ -38,9 +40,10 @@ def down_right(obs: Any) -> int:
 class Dice(gym.Env[np.ndarray, np.ndarray]):
     """Rewards drawn from the env's generator; ends after a seed-dependent number of steps.
 
-    ``raise_at=(seed, step)`` makes that step of that seed raise; ``exit_at`` makes the reset of
-    that seed end the process (a dying worker); ``endless`` never ends; ``nan_at`` returns a NaN
-    reward at that (seed, step).
+    ``raise_at=(seed, step)`` makes that step of that seed raise (``strange=True``: an exception
+    that cannot be rebuilt from its pickle); ``exit_at`` makes the reset of that seed end the
+    process (a dying worker), ``die_at=(seed, step)`` that step; ``endless`` never ends;
+    ``nan_at`` returns a NaN reward at that (seed, step).
     """
 
     observation_space = spaces.Box(-1.0, 1.0, (2,), dtype=np.float32)
@@ -53,10 +56,14 @@ class Dice(gym.Env[np.ndarray, np.ndarray]):
         raise_at: tuple[int, int] | None = None,
         exit_at: int | None = None,
         nan_at: tuple[int, int] | None = None,
+        die_at: tuple[int, int] | None = None,
         endless: bool = False,
+        strange: bool = False,
     ) -> None:
         self.render_mode = render_mode
         self.raise_at = raise_at
+        self.die_at = die_at
+        self.strange = strange
         self.exit_at = exit_at
         self.nan_at = nan_at
         self.endless = endless
@@ -83,11 +90,23 @@ class Dice(gym.Env[np.ndarray, np.ndarray]):
     def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         self.steps += 1
         if self.raise_at == (self.seed_, self.steps):
+            if self.strange:
+                raise StrangeError(self.steps, "the table folded")
             raise ValueError(f"dice fell off the table at step {self.steps}")
+        if self.die_at == (self.seed_, self.steps):
+            os._exit(3)
         reward = float(self.np_random.normal() + float(action[0]))
         if self.nan_at == (self.seed_, self.steps):
             reward = float("nan")
         return self._obs(), reward, self.steps >= self.length and not self.endless, False, {}
+
+
+class StrangeError(Exception):
+    """An exception whose pickle cannot be loaded: its constructor takes other arguments than
+    the ``args`` it keeps."""
+
+    def __init__(self, step: int, what: str) -> None:
+        super().__init__(f"{what} at step {step}")
 
 
 def noisy(obs: Any) -> np.ndarray:
@@ -102,3 +121,98 @@ def dice_factory(render_mode: str | None = None, **faults: Any) -> Dice:
 def dying_factory(render_mode: str | None = None) -> Dice:
     """A Dice env whose reset of seed 5 ends the process it runs in."""
     return Dice(render_mode, exit_at=5)
+
+
+def broken_factory(render_mode: str | None = None) -> gym.Env[Any, Any]:
+    raise OSError("no simulator licence on this machine")
+
+
+class Typed(gym.Env[Any, Any]):
+    """Values of the types envs return besides a float32 array and a float reward, one ``kind``
+    at a time; every episode is 3 to 8 steps, drawn from the env's generator.
+
+    - ``float32-reward``: rewards are np.float32, so returns sum in float32;
+    - ``float64-obs``: a float32 Box whose observations are float64 arrays;
+    - ``dict-obs``: a Dict space of an int and an array;
+    - ``int-reward``: Python int rewards, and np.bool_ flags;
+    - ``list-obs``: observations are lists, not arrays.
+    """
+
+    action_space = spaces.Discrete(3)
+
+    def __init__(self, kind: str, render_mode: str | None = None) -> None:
+        self.kind = kind
+        self.render_mode = render_mode
+        box = spaces.Box(-5.0, 5.0, (2,), dtype=np.float32)
+        if kind == "dict-obs":
+            self.observation_space = spaces.Dict({"count": spaces.Discrete(100), "where": box})
+        else:
+            self.observation_space = box
+        self.steps = 0
+        self.length = 0
+
+    def _obs(self) -> Any:
+        where = self.np_random.uniform(-1, 1, 2)
+        if self.kind == "dict-obs":
+            return {"count": self.steps, "where": where.astype(np.float32)}
+        if self.kind == "float64-obs":
+            return where
+        if self.kind == "list-obs":
+            return where.astype(np.float32).tolist()
+        return where.astype(np.float32)
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[Any, dict[str, Any]]:
+        super().reset(seed=seed)
+        self.steps = 0
+        self.length = int(self.np_random.integers(3, 9))
+        return self._obs(), {}
+
+    def step(self, action: Any) -> tuple[Any, Any, Any, Any, dict[str, Any]]:
+        self.steps += 1
+        draw = self.np_random.normal() + int(action)
+        reward: Any = float(draw)
+        if self.kind == "float32-reward":
+            reward = np.float32(draw / 3)
+        elif self.kind == "int-reward":
+            reward = int(draw * 10)
+        ended: Any = self.steps >= self.length
+        if self.kind == "int-reward":
+            ended = np.bool_(ended)
+        return self._obs(), reward, ended, False, {}
+
+
+def typed_factory(kind: str) -> Callable[..., Typed]:
+    return functools.partial(Typed, kind)
+
+
+class Stopwatch(gym.Env[np.ndarray, Any]):
+    """Episodes of 4 steps whose observation is (seed, step); the steps of ``slow_seed`` take
+    ``delay`` seconds each (an env waiting on something), the others none."""
+
+    observation_space = spaces.Box(0.0, np.inf, (2,), dtype=np.float64)
+    action_space = spaces.Discrete(2)
+
+    def __init__(
+        self, render_mode: str | None = None, *, slow_seed: int = 0, delay: float = 0.2
+    ) -> None:
+        self.render_mode = render_mode
+        self.slow_seed = slow_seed
+        self.delay = delay
+        self.seed_ = 0
+        self.steps = 0
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        super().reset(seed=seed)
+        self.seed_ = seed if seed is not None else -1
+        self.steps = 0
+        return np.array([self.seed_, 0.0]), {}
+
+    def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        if self.seed_ == self.slow_seed:
+            time.sleep(self.delay)
+        self.steps += 1
+        return np.array([self.seed_, self.steps], dtype=np.float64), 1.0, self.steps >= 4, False, {}
