@@ -11,8 +11,11 @@ differ by seed, so slots finish out of order and the last episode runs alone):
 For each env, in one process, interleaved and repeated (median of the repeats): one env
 (``run_episodes``, what ``gymrec.evaluate`` does with num_envs=1) against ``num_envs`` 2 and 4,
 sync and async, and a ProcessPoolExecutor of 2 workers running whole episodes; every run's
-per-seed returns are checked against the one-env run; for cpu-1ms, what lockstep itself costs
-(Gymnasium's AsyncVectorEnv stepping two such envs, without pytest-gymrec). Then
+per-seed returns are checked against the one-env run. With each env, the seed-order bound: the
+most N envs could gain on these episode lengths if exchanges cost nothing (the last episodes run
+alone). For cpu-1ms, what lockstep costs (Gymnasium's AsyncVectorEnv stepping two such envs,
+without pytest-gymrec; pytest-gymrec's async mode does not step in lockstep, its batched mode
+and vector envs the user built do). Then
 pytest-xdist ``-n 2`` against plain pytest over a file of several tests (whole processes,
 interleaved), and the overhead per seed of a Dask LocalCluster executor (2 process workers)
 and of a ProcessPoolExecutor against running the same seeds here.
@@ -129,6 +132,17 @@ def timed(run: Callable[[], list[Episode]]) -> tuple[float, list[float]]:
     return time.perf_counter() - start, [episode.return_ for episode in episodes]
 
 
+def seed_order_bound(lengths: list[int], workers: int) -> float:
+    """The most any ``workers`` envs can gain over one on episodes of these lengths, when each
+    free env takes the next seed in order and a step costs the same everywhere with nothing
+    paid for exchanges: total steps over the steps of the busiest env (the last episodes run
+    alone)."""
+    busy = [0] * workers
+    for length in lengths:
+        busy[busy.index(min(busy))] += length
+    return sum(lengths) / max(busy)
+
+
 def bench_vector(
     repeats: int, seeds: list[int], pool: concurrent.futures.Executor, names: list[str]
 ) -> list[tuple[str, str, float, float]]:
@@ -164,7 +178,9 @@ def bench_vector(
         for label, values in times.items():
             median = statistics.median(values)
             rows.append((name, label, median, base / median))
-        print(f"  {name} done ({load()})", flush=True)
+        lengths = [episode.length for episode in one_env(source, seeds)]
+        bounds = ", ".join(f"x{n} {seed_order_bound(lengths, n):.2f}x" for n in (2, 4))
+        print(f"  {name} done ({load()}); seed-order bound: {bounds}", flush=True)
     return rows
 
 
@@ -297,6 +313,33 @@ def bench_lockstep(steps: int, repeats: int) -> tuple[float, float, float]:
     )
 
 
+def _spin_and_answer(connection: Any) -> None:
+    while connection.recv_bytes():
+        end = time.thread_time() + STEP_COST
+        while time.thread_time() < end:
+            pass
+        connection.send_bytes(b"a")
+
+
+def bench_exchange(count: int = 500) -> float:
+    """Milliseconds a request takes when the other process spins 1 ms of CPU before answering:
+    1 ms plus what an exchange with a process on another core costs (the process that waits
+    sleeps, and waking it is the expensive part on a virtual machine)."""
+    import multiprocessing
+
+    here, there = multiprocessing.Pipe()
+    process = multiprocessing.Process(target=_spin_and_answer, args=(there,), daemon=True)
+    process.start()
+    start = time.perf_counter()
+    for _ in range(count):
+        here.send_bytes(b"q")
+        here.recv_bytes()
+    elapsed = time.perf_counter() - start
+    here.send_bytes(b"")
+    process.join()
+    return elapsed / count * 1000
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
@@ -322,6 +365,8 @@ def main() -> None:
             f"{vector_ms:.3f} ms a vector step ({main_ms:.3f} ms of it main-process CPU), "
             f"one env {single_ms:.3f} ms a step: at most {2 * single_ms / vector_ms:.2f}x"
         )
+        exchange = statistics.median(bench_exchange() for _ in range(repeats))
+        print(f"a 1 ms CPU-bound step in another process, exchange included: {exchange:.3f} ms")
     if options.quick:
         return
     # Enough work per test that starting two workers (each importing everything) can pay.

@@ -289,6 +289,24 @@ def test_async_float32_rewards_sum_in_float32_as_one_by_one() -> None:
     assert [e.return_ for e in got] == [e.return_ for e in want]
 
 
+def test_an_observation_that_cannot_be_pickled_fails_saying_to_use_sync() -> None:
+    source = resolve_env(typed_factory("lock-obs"), "test")
+    alone, error = one_by_one(source, lambda obs: 0, range(3))
+    assert error is None  # one by one nothing is pickled
+    assert len(alone) == 3
+    got, error = in_parallel(
+        source, lambda obs: 0, range(3), num_envs=2, vectorization_mode="async"
+    )
+    assert isinstance(error, GymrecEnvError)
+    message = str(error)
+    assert "reset(seed=0) raised TypeError" in message
+    assert "cannot be pickled" in message
+    assert "lock" in message
+    assert "vectorization_mode='sync'" in message
+    assert got == []
+    assert worker_processes() == []
+
+
 def test_a_slow_async_env_does_not_hold_the_others_back() -> None:
     """No lockstep: while seed 0's env waits 0.2 s a step, the other slot runs whole episodes.
     In lockstep each step of seed 0 would let the other slot take one step."""

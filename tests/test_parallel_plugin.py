@@ -135,9 +135,9 @@ def test_two_async_envs_give_the_episodes_verdicts_and_videos_of_one(
     )
     two.assert_outcomes(passed=1, failed=2)
     main, pids = envs_built(pytester)
-    # Three evaluations, each on two envs in processes of their own (AsyncVectorEnv also
-    # builds one in the test's process to read the spaces).
-    assert len(set(pids) - {main}) == 6
+    # Three evaluations, each on two envs in processes of their own, none in the test's.
+    assert len(set(pids)) == len(pids) == 6
+    assert main not in pids
 
     alone = read_summary(pytester.path / "one.json")
     parallel = read_summary(pytester.path / "two.json")
@@ -169,6 +169,61 @@ def test_two_async_envs_give_the_episodes_verdicts_and_videos_of_one(
         assert videos(pytester, folder) == sorted(f"seed-{v['seed']}.mp4" for v in shown)
         for video in shown:
             assert (pytester.path / video["path"]).stat().st_size > 0
+
+
+DYING_TESTS = """
+import os
+import gymnasium as gym
+from agents import lean
+
+class Fragile(gym.Wrapper):
+    \"\"\"CartPole whose process ends at step 5 of seed 3 (a crash in native code, say).\"\"\"
+
+    def reset(self, *, seed=None, options=None):
+        self.seed_, self.steps = seed, 0
+        return self.env.reset(seed=seed, options=options)
+
+    def step(self, action):
+        self.steps += 1
+        if self.seed_ == 3 and self.steps == 5:
+            os._exit(9)
+        return self.env.step(action)
+
+def fragile(render_mode=None):
+    return Fragile(gym.make("CartPole-v1", render_mode=render_mode))
+
+def test_dies(gymrec):
+    gymrec.evaluate(fragile, lean, seeds=6, num_envs=2, vectorization_mode="async")
+
+def test_after(gymrec):
+    result = gymrec.evaluate("CartPole-v1", lean, seeds=6, num_envs=2, vectorization_mode="async")
+    assert len(result) == 6
+"""
+
+
+def test_an_async_env_process_that_dies_fails_its_test_and_the_session_goes_on(
+    pytester: pytest.Pytester, agents: None
+) -> None:
+    pytester.makepyfile(test_dying=DYING_TESTS)
+    result = run(pytester, "--gymrec-json=summary.json")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*GymrecEnvError: fragile: the worker process running the episode for seed 3 ended "
+            "(its process ended with exit code 9) at step 5*",
+        ]
+    )
+    tests = read_summary(pytester.path / "summary.json")
+    episodes = tests["test_dies"]["episodes"]
+    assert [e["seed"] for e in episodes] == [0, 1, 2, 3]  # later seeds never count
+    assert episodes[3]["error"] == "WorkerDied: its process ended with exit code 9"
+    assert episodes[3]["length"] == 4
+    assert all(e["error"] is None for e in episodes[:3])
+    # Its steps so far replay here: the video shows the episode up to the crash.
+    crashed = tests["test_dies"]["videos"][0]
+    assert crashed["seed"] == 3
+    assert crashed["missing"] is None
+    assert (pytester.path / crashed["path"]).stat().st_size > 0
 
 
 # -- where num_envs comes from ---------------------------------------------------------------

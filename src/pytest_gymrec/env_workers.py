@@ -142,8 +142,9 @@ def _answer(
     except Exception as exc:
         return _raised(
             TypeError(
-                f"the env's step returned what cannot be pickled to send to the main process "
-                f"({_describe_exception(exc)}); use vectorization_mode='sync'"
+                "the env returned an observation or reward that cannot be pickled to send to "
+                f"the test's process ({_describe_exception(exc)}); run it with "
+                "vectorization_mode='sync', which sends nothing between processes"
             )
         )
 

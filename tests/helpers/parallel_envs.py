@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -135,7 +136,8 @@ class Typed(gym.Env[Any, Any]):
     - ``float64-obs``: a float32 Box whose observations are float64 arrays;
     - ``dict-obs``: a Dict space of an int and an array;
     - ``int-reward``: Python int rewards, and np.bool_ flags;
-    - ``list-obs``: observations are lists, not arrays.
+    - ``list-obs``: observations are lists, not arrays;
+    - ``lock-obs``: observations hold a lock (they cannot be pickled).
     """
 
     action_space = spaces.Discrete(3)
@@ -159,6 +161,8 @@ class Typed(gym.Env[Any, Any]):
             return where
         if self.kind == "list-obs":
             return where.astype(np.float32).tolist()
+        if self.kind == "lock-obs":
+            return where.astype(np.float32), threading.Lock()
         return where.astype(np.float32)
 
     def reset(
