@@ -289,8 +289,19 @@ def test_async_float32_rewards_sum_in_float32_as_one_by_one() -> None:
     assert [e.return_ for e in got] == [e.return_ for e in want]
 
 
-def test_an_observation_that_cannot_be_pickled_fails_saying_to_use_sync() -> None:
-    source = resolve_env(typed_factory("lock-obs"), "test")
+@pytest.mark.parametrize(
+    ("kind", "where"),
+    [
+        ("lock-obs", "reset(seed=0) raised TypeError: the env's observation or reward"),
+        (
+            "lock-space",
+            "building the env in a worker process for vectorization_mode='async' "
+            "raised TypeError: the env's spaces or spec",
+        ),
+    ],
+)
+def test_what_cannot_be_pickled_fails_saying_to_use_sync(kind: str, where: str) -> None:
+    source = resolve_env(typed_factory(kind), "test")
     alone, error = one_by_one(source, lambda obs: 0, range(3))
     assert error is None  # one by one nothing is pickled
     assert len(alone) == 3
@@ -299,7 +310,7 @@ def test_an_observation_that_cannot_be_pickled_fails_saying_to_use_sync() -> Non
     )
     assert isinstance(error, GymrecEnvError)
     message = str(error)
-    assert "reset(seed=0) raised TypeError" in message
+    assert where in message
     assert "cannot be pickled" in message
     assert "lock" in message
     assert "vectorization_mode='sync'" in message

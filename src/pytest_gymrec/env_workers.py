@@ -84,45 +84,57 @@ def _serve(connection: multiprocessing.connection.Connection, factory: Cloudpick
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         env = factory.fn()
-        # cloudpickle (a Gymnasium dependency): spaces and specs may hold lambdas.
-        ready = _READY + cloudpickle.dumps((env.observation_space, env.action_space, env.spec))
     except Exception as exc:
         connection.send_bytes(_raised(exc))
         return
-    connection.send_bytes(ready)
-    observations = _ArrayLayout(env.observation_space)
-    actions = _ArrayLayout(env.action_space)
     try:
-        while True:
-            try:
-                request = connection.recv_bytes()
-            except (EOFError, OSError):  # the main process is gone
-                return
-            kind = request[:1]
-            if kind == _CLOSE:
-                return
-            try:
-                if kind == _RESET:
-                    seed = pickle.loads(request[1:])
-                    observation, _ = env.reset(seed=seed)
-                    # As run_episodes does: the env's own sampling follows the seed too.
-                    env.action_space.seed(seed)
-                    answer = _answer(observations, observation, 0.0, False, False)
-                else:
-                    if kind == _STEP_INT:
-                        action: Any = int.from_bytes(request[1:], "little", signed=True)
-                    elif kind == _STEP_ARRAY:
-                        action = actions.read(request, 1)
-                    else:
-                        action = pickle.loads(request[1:])
-                    observation, reward, terminated, truncated, _ = env.step(action)
-                    answer = _answer(observations, observation, reward, terminated, truncated)
-            except Exception as exc:
-                answer = _raised(exc)
-            connection.send_bytes(answer)
+        try:
+            # cloudpickle (a Gymnasium dependency): spaces and specs may hold lambdas.
+            ready = _READY + cloudpickle.dumps((env.observation_space, env.action_space, env.spec))
+        except Exception as exc:
+            connection.send_bytes(_raised(_cannot_send("the env's spaces or spec", exc)))
+            return
+        connection.send_bytes(ready)
+        _answer_requests(connection, env)
+    except OSError:  # the main process is gone: nobody to answer
+        return
     finally:
         with contextlib.suppress(Exception):
             env.close()
+
+
+def _answer_requests(
+    connection: multiprocessing.connection.Connection, env: gym.Env[Any, Any]
+) -> None:
+    observations = _ArrayLayout(env.observation_space)
+    actions = _ArrayLayout(env.action_space)
+    while True:
+        try:
+            request = connection.recv_bytes()
+        except EOFError:  # the main process is gone
+            return
+        kind = request[:1]
+        if kind == _CLOSE:
+            return
+        try:
+            if kind == _RESET:
+                seed = pickle.loads(request[1:])
+                observation, _ = env.reset(seed=seed)
+                # As run_episodes does: the env's own sampling follows the seed too.
+                env.action_space.seed(seed)
+                answer = _answer(observations, observation, 0.0, False, False)
+            else:
+                if kind == _STEP_INT:
+                    action: Any = int.from_bytes(request[1:], "little", signed=True)
+                elif kind == _STEP_ARRAY:
+                    action = actions.read(request, 1)
+                else:
+                    action = pickle.loads(request[1:])
+                observation, reward, terminated, truncated, _ = env.step(action)
+                answer = _answer(observations, observation, reward, terminated, truncated)
+        except Exception as exc:
+            answer = _raised(exc)
+        connection.send_bytes(answer)
 
 
 def _answer(
@@ -140,13 +152,14 @@ def _answer(
     try:
         return _PICKLED + pickle.dumps((observation, reward, terminated, truncated))
     except Exception as exc:
-        return _raised(
-            TypeError(
-                "the env returned an observation or reward that cannot be pickled to send to "
-                f"the test's process ({_describe_exception(exc)}); run it with "
-                "vectorization_mode='sync', which sends nothing between processes"
-            )
-        )
+        return _raised(_cannot_send("the env's observation or reward", exc))
+
+
+def _cannot_send(what: str, exc: Exception) -> TypeError:
+    return TypeError(
+        f"{what} cannot be pickled to send to the test's process ({_describe_exception(exc)}); "
+        "run it with vectorization_mode='sync', which sends nothing between processes"
+    )
 
 
 def _raised(exc: BaseException) -> bytes:

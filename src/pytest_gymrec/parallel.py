@@ -836,6 +836,13 @@ class _ServedEngine(_Engine):
                 f"while building the env ({died}); build it with vectorization_mode='sync' to "
                 "see why"
             ) from None
+        except (GymrecEnvError, GymrecUsageError):
+            raise  # the env factory's own error, as one by one
+        except Exception as exc:
+            raise GymrecEnvError(
+                f"{self._terms.label}: building the env in a worker process for "
+                f"vectorization_mode='async' raised {_describe_exception(exc)}"
+            ) from None
 
     def _keep(self, index: int, episode: Episode) -> None:
         position = self._slots[index].position

@@ -137,7 +137,8 @@ class Typed(gym.Env[Any, Any]):
     - ``dict-obs``: a Dict space of an int and an array;
     - ``int-reward``: Python int rewards, and np.bool_ flags;
     - ``list-obs``: observations are lists, not arrays;
-    - ``lock-obs``: observations hold a lock (they cannot be pickled).
+    - ``lock-obs``: observations hold a lock (they cannot be pickled);
+    - ``lock-space``: the observation space holds a lock.
     """
 
     action_space = spaces.Discrete(3)
@@ -150,6 +151,8 @@ class Typed(gym.Env[Any, Any]):
             self.observation_space = spaces.Dict({"count": spaces.Discrete(100), "where": box})
         else:
             self.observation_space = box
+        if kind == "lock-space":
+            box.guard = threading.Lock()  # type: ignore[attr-defined]
         self.steps = 0
         self.length = 0
 
