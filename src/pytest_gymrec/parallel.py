@@ -1,13 +1,16 @@
 """Several episodes at once, with results identical per seed to running them one by one.
 
-Three ways to run them, all behind :class:`ParallelRun` (an iterator over episodes in seed
+Four ways to run them, all behind :class:`ParallelRun` (an iterator over episodes in seed
 order) and :func:`run_episodes_parallel` (the same, handing each episode to ``keep``):
 
-- a Gymnasium vector env (``SyncVectorEnv``/``AsyncVectorEnv``) of ``num_envs`` slots, built
-  here from the env source or handed over by the user (:func:`resolve_vector_env`);
+- ``vectorization_mode="async"``: each env in a worker process of its own
+  (:mod:`.env_workers`), served as soon as it answers, without lockstep (:class:`_ServedEngine`);
+- ``vectorization_mode="sync"``, or ``batched=True`` (the policy gets the stacked observations
+  of all running slots at once): a Gymnasium vector env (``SyncVectorEnv``/``AsyncVectorEnv``)
+  of ``num_envs`` slots stepped in lockstep, built here from the env source or handed over by
+  the user (:func:`resolve_vector_env`);
 - an ``executor=`` (any ``concurrent.futures.Executor``, e.g. a Dask cluster's
-  ``Client.get_executor()``) running chunks of seeds in its workers;
-- ``batched=True``: the policy gets the stacked observations of all running slots at once.
+  ``Client.get_executor()``) running chunks of seeds in its workers.
 
 Why the vector path looks the way it does: Gymnasium's default autoresets (NEXT_STEP and
 SAME_STEP) reset a finished sub-env without a seed, so only each slot's first episode would
@@ -1209,17 +1212,18 @@ class ParallelRun:
 
     ``source`` is an :class:`EnvSource` (``episodes.resolve_env``) or a :class:`VectorSource`
     (:func:`resolve_vector_env`). ``parallelism`` (:class:`Parallelism`) says how they run:
-    ``num_envs`` slots in a ``SyncVectorEnv`` or ``AsyncVectorEnv`` (``vectorization_mode``);
-    with a :class:`VectorSource` its own slots are used. With ``executor``, ``num_envs`` is the
-    number of workers to keep busy: chunks of ``chunk_size`` seeds (default: about four chunks
-    per worker) run in the executor's workers, two per worker submitted at a time (so stopping
-    early wastes at most those). Each chunk pickles the env source and the policy anew
-    (cloudpickle) and builds one env. ``batched=True`` calls the policy once a step with the
-    stacked observations of every running slot; it must return one action per observation (an
-    SB3 model's ``predict`` does). A policy that samples from the action space of the env the
-    user handed over (``lambda obs: env.action_space.sample()``) draws what it would draw one
-    by one: the space's generators are switched per slot around each call (not with
-    ``batched=True``).
+    ``num_envs`` slots in a ``SyncVectorEnv`` (``vectorization_mode="sync"``), or each in a
+    worker process of its own, served as soon as it answers (``"async"``; with ``batched=True``
+    an ``AsyncVectorEnv`` in lockstep); with a :class:`VectorSource` its own slots are used.
+    With ``executor``, ``num_envs`` is the number of workers to keep busy: chunks of
+    ``chunk_size`` seeds (default: about four chunks per worker) run in the executor's workers,
+    two per worker submitted at a time (so stopping early wastes at most those). Each chunk
+    pickles the env source and the policy anew (cloudpickle) and builds one env.
+    ``batched=True`` calls the policy once a step with the stacked observations of every running
+    slot; it must return one action per observation (an SB3 model's ``predict`` does). A policy
+    that samples from the action space of the env the user handed over (``lambda obs:
+    env.action_space.sample()``) draws what it would draw one by one: the space's generators are
+    switched per slot around each call (not with ``batched=True``).
     """
 
     def __init__(
