@@ -34,6 +34,7 @@ from helpers.parallel_envs import (
     typed_factory,
 )
 from helpers.recording import replayable_recorder
+from pytest_gymrec import env_workers
 from pytest_gymrec.checks import sequential
 from pytest_gymrec.checks.sequential import SequentialTest
 from pytest_gymrec.episodes import (
@@ -335,6 +336,25 @@ def test_a_slow_async_env_does_not_hold_the_others_back() -> None:
     second_slow_step = calls.index((0, 1))
     finished_meanwhile = {seed for seed, step in calls[:second_slow_step] if step == 3}
     assert finished_meanwhile == set(range(1, 9))
+
+
+def test_stopping_ends_an_async_env_stuck_in_a_step(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sequential test decided while another env is in a step that takes a minute: closing
+    gives it CLOSE_TIMEOUT seconds, then ends its process; nothing is left behind."""
+    monkeypatch.setattr(env_workers, "CLOSE_TIMEOUT", 0.2)
+    source = resolve_env(Stopwatch, "test", {"slow_seed": 1, "delay": 60.0})
+    with ParallelRun(
+        source,
+        lambda obs: 0,
+        [0, 1, 2],
+        max_steps=10,
+        label=source.label,
+        parallelism=Parallelism(num_envs=2, vectorization_mode="async"),
+    ) as run:
+        first = next(iter(run))
+    assert first.seed == 0
+    assert all(e.seed == 2 for e in run.extra)  # seed 1 never finished
+    assert worker_processes() == []
 
 
 def test_an_async_worker_that_dies_mid_episode_fails_naming_the_seed_and_step() -> None:

@@ -17,6 +17,7 @@ import multiprocessing.connection
 import pickle
 import signal
 import struct
+import time
 from typing import Any
 
 import cloudpickle
@@ -38,6 +39,9 @@ _READY = b"H"  # + cloudpickled (observation space, action space, spec): the env
 _ARRAY = b"A"  # + _HEADER + the observation's bytes
 _PICKLED = b"P"  # + pickled (observation, reward, terminated, truncated)
 _RAISED = b"E"  # + pickled (description, pickled exception or None)
+
+#: Seconds workers get to close their envs and end once asked, before they are ended by force.
+CLOSE_TIMEOUT = 5.0
 
 #: Reward (as a float64), terminated, truncated.
 _HEADER = struct.Struct("<d??")
@@ -255,14 +259,14 @@ class EnvWorker:
         with contextlib.suppress(OSError):
             self.connection.send_bytes(_CLOSE)
 
-    def close(self, timeout: float = 5.0) -> None:
-        """Close the env and end the worker; end it by force if it does not within ``timeout``
-        (an env stuck in a step)."""
+    def close(self, deadline: float) -> None:
+        """Close the env and end the worker; end it by force if it has not ended by
+        ``deadline`` (``time.monotonic()``): an env stuck in a step."""
         self.ask_to_close()
-        self.process.join(timeout=timeout)
+        self.process.join(timeout=max(0.0, deadline - time.monotonic()))
         if self.process.is_alive():
             self.process.terminate()
-            self.process.join(timeout=timeout)
+            self.process.join(timeout=CLOSE_TIMEOUT)
         self.connection.close()
 
 

@@ -47,6 +47,7 @@ import numpy as np
 from gymnasium.vector import AsyncVectorEnv, AutoresetMode, SyncVectorEnv, VectorEnv
 from gymnasium.vector.utils import batch_space, concatenate, create_empty_array, iterate
 
+from . import env_workers
 from .env_workers import Answer, EnvWorker, WorkerDied
 from .episodes import (
     EnvFactory,
@@ -823,8 +824,9 @@ class _ServedEngine(_Engine):
                 )
                 self._slots.append(_Served(index, worker, env, recorder))
         except BaseException:
+            deadline = time.monotonic() + env_workers.CLOSE_TIMEOUT
             for worker in workers:
-                worker.close()
+                worker.close(deadline)
             raise
         #: The env's spec, as the workers built it.
         self.spec: gym.envs.registration.EnvSpec | None = self._slots[0].env.spec
@@ -964,8 +966,10 @@ class _ServedEngine(_Engine):
     def close(self) -> None:
         for slot in self._slots:
             slot.worker.ask_to_close()
+        # One deadline for all: workers stuck in a step wait together, not one after another.
+        deadline = time.monotonic() + env_workers.CLOSE_TIMEOUT
         for slot in self._slots:
-            slot.worker.close()
+            slot.worker.close(deadline)
         self._answers.close()
 
 
