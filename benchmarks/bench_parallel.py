@@ -13,12 +13,15 @@ For each env, in one process, interleaved and repeated (median of the repeats): 
 sync and async, and a ProcessPoolExecutor of 2 workers running whole episodes; every run's
 per-seed returns are checked against the one-env run. With each env, the seed-order bound: the
 most N envs could gain on these episode lengths if exchanges cost nothing (the last episodes run
-alone). For cpu-1ms, what lockstep costs (Gymnasium's AsyncVectorEnv stepping two such envs,
-without pytest-gymrec; pytest-gymrec's async mode does not step in lockstep, its batched mode
-and vector envs the user built do). Then
-pytest-xdist ``-n 2`` against plain pytest over a file of several tests (whole processes,
-interleaved), and the overhead per seed of a Dask LocalCluster executor (2 process workers)
-and of a ProcessPoolExecutor against running the same seeds here.
+alone). For cpu-1ms, three references without pytest-gymrec: what lockstep costs (Gymnasium's
+AsyncVectorEnv stepping two such envs; pytest-gymrec's async mode does not step in lockstep, its
+batched mode and vector envs the user built do); the leanest loop without lockstep (two such
+envs in processes of their own, the policy here, raw bytes both ways, nothing recorded or
+checked, the processes started before the clock: what the exchanges alone allow); and one step
+in another process with its exchange, against the step alone. Then pytest-xdist ``-n 2`` against
+plain pytest over a file of several tests (whole processes, interleaved), and the overhead per
+seed of a Dask LocalCluster executor (2 process workers) and of a ProcessPoolExecutor against
+running the same seeds here.
 
 Reproduce: python benchmarks/bench_parallel.py [--repeats N] [--seeds N] [--quick] [--envs a,b]
 (needs the ``test`` extra: pytest-xdist and dask[distributed]).
@@ -30,7 +33,9 @@ import argparse
 import concurrent.futures
 import functools
 import os
+import selectors
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
@@ -313,6 +318,88 @@ def bench_lockstep(steps: int, repeats: int) -> tuple[float, float, float]:
     )
 
 
+def _bare_worker(connection: Any) -> None:
+    """A cpu-1ms env answering raw bytes: the reward, the two flags, the observation."""
+    env = cpu_1ms()
+    reward: Any
+    while True:
+        request = connection.recv_bytes()
+        if request[:1] == b"R":
+            seed = int(request[1:])
+            observation, _ = env.reset(seed=seed)
+            reward, terminated, truncated = 0.0, False, False
+        elif request[:1] == b"S":
+            observation, reward, terminated, truncated, _ = env.step(request[1])
+        else:
+            return
+        connection.send_bytes(
+            _BARE.pack(float(reward), terminated, truncated) + observation.tobytes()
+        )
+
+
+_BARE = struct.Struct("<d??")
+
+
+def bench_bare_loop(seeds: list[int], repeats: int) -> float:
+    """Speed-up over one env of the leanest loop without lockstep: two cpu-1ms envs in processes
+    of their own, the policy here, raw bytes both ways, no recording, no checks, and the
+    processes started before the clock starts. What the exchanges alone allow."""
+    import multiprocessing
+
+    import numpy as np
+
+    def loop() -> tuple[float, list[float]]:
+        pipes, processes = [], []
+        for _ in range(2):
+            here, there = multiprocessing.Pipe()
+            process = multiprocessing.Process(target=_bare_worker, args=(there,), daemon=True)
+            process.start()
+            pipes.append(here)
+            processes.append(process)
+        selector = selectors.DefaultSelector()
+        for here in pipes:
+            selector.register(here, selectors.EVENT_READ, here)
+        todo = list(seeds)
+        running: dict[Any, list[Any]] = {}
+        returns: dict[int, float] = {}
+        start = time.perf_counter()
+        for here in pipes:
+            seed = todo.pop(0)
+            running[here] = [seed, 0.0]
+            here.send_bytes(b"R%d" % seed)
+        while running:
+            for key, _ in selector.select():
+                here = key.data
+                data = here.recv_bytes()
+                reward, terminated, truncated = _BARE.unpack_from(data)
+                running[here][1] += reward
+                if terminated or truncated:
+                    seed, total = running.pop(here)
+                    returns[seed] = total
+                    if todo:
+                        seed = todo.pop(0)
+                        running[here] = [seed, 0.0]
+                        here.send_bytes(b"R%d" % seed)
+                    continue
+                observation = np.frombuffer(data, np.float32, offset=_BARE.size)
+                here.send_bytes(bytes([ord("S"), lean(observation)]))
+        elapsed = time.perf_counter() - start
+        for here, process in zip(pipes, processes, strict=True):
+            here.send_bytes(b"C")
+            process.join()
+        return elapsed, [returns[seed] for seed in seeds]
+
+    source = resolve_env(cpu_1ms, "bench")
+    reference = one_env_returns(source, seeds)
+    speedups = []
+    for _ in range(repeats):
+        alone, _ = timed(functools.partial(one_env, source, seeds))
+        elapsed, returns = loop()
+        assert returns == reference, "bare loop: per-seed returns differ"
+        speedups.append(alone / elapsed)
+    return statistics.median(speedups)
+
+
 def _spin_and_answer(connection: Any) -> None:
     while connection.recv_bytes():
         end = time.thread_time() + STEP_COST
@@ -364,6 +451,11 @@ def main() -> None:
             f"\nlockstep without pytest-gymrec (Gymnasium AsyncVectorEnv x2, cpu-1ms): "
             f"{vector_ms:.3f} ms a vector step ({main_ms:.3f} ms of it main-process CPU), "
             f"one env {single_ms:.3f} ms a step: at most {2 * single_ms / vector_ms:.2f}x"
+        )
+        bare = bench_bare_loop(seeds, repeats)
+        print(
+            f"the leanest loop without lockstep (no pytest-gymrec, processes started before "
+            f"the clock), 2 envs: {bare:.2f}x"
         )
         exchange = statistics.median(bench_exchange() for _ in range(repeats))
         print(f"a 1 ms CPU-bound step in another process, exchange included: {exchange:.3f} ms")
