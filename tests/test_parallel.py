@@ -173,10 +173,11 @@ def test_continuous_actions_in_the_space_dtype_match() -> None:
     same_as_reference(got, want)
 
 
-def test_fewer_seeds_than_envs_leaves_slots_idle() -> None:
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_fewer_seeds_than_envs_leaves_slots_idle(mode: str) -> None:
     source = resolve_env("CartPole-v1", "test")
     want, _ = one_by_one(source, lean, [7, 8])
-    got, _ = in_parallel(source, lean, [7, 8], num_envs=4)
+    got, _ = in_parallel(source, lean, [7, 8], num_envs=4, vectorization_mode=mode)
     same_as_reference(got, want)
 
 
