@@ -393,6 +393,7 @@ def test_an_async_worker_that_dies_at_reset_fails_naming_the_seed() -> None:
     assert [e.seed for e in got] == [1, 2]
     assert isinstance(error, GymrecEnvError)
     assert "the worker process running the episode for seed 5 ended" in str(error)
+    assert "exit code 3) at reset(seed=5)" in str(error)
     assert worker_processes() == []
 
 

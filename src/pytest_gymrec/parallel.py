@@ -950,14 +950,17 @@ class _ServedEngine(_Engine):
             slot.position = None
             return
         seed = self.seeds[position]
-        if not slot.resetting:
+        if slot.resetting:
+            where = f"at reset(seed={seed})"
+        else:
+            where = f"at step {slot.recorder.episode_lengths + 1}"
             slot.recorder.record_crash(died)  # the episode so far, for the report
         slot.position = None
         self.crash(
             position,
             GymrecEnvError(
                 f"{self._terms.label}: the worker process running the episode for seed {seed} "
-                f"ended ({died}) at step {slot.recorder.episode_lengths + 1}: the env crashed it "
+                f"ended ({died}) {where}: the env crashed it "
                 "(a crash in native code, os._exit, or killed by the OS, e.g. out of memory); "
                 "run that seed with vectorization_mode='sync' to see the error"
             ),
