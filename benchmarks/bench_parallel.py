@@ -57,13 +57,19 @@ from pytest_gymrec.settings import Parallelism
 STEP_COST = 0.001
 
 
+def spin() -> None:
+    """STEP_COST seconds of CPU work, timed on the thread's CPU clock (the same work however
+    busy the machine is)."""
+    end = time.thread_time() + STEP_COST
+    while time.thread_time() < end:
+        pass
+
+
 class CpuStep(gym.Wrapper[Any, Any, Any, Any]):
     """1 ms of CPU work per step: a slow simulator."""
 
     def step(self, action: Any) -> Any:
-        end = time.thread_time() + STEP_COST
-        while time.thread_time() < end:
-            pass
+        spin()
         return self.env.step(action)
 
 
@@ -402,9 +408,7 @@ def bench_bare_loop(seeds: list[int], repeats: int) -> float:
 
 def _spin_and_answer(connection: Any) -> None:
     while connection.recv_bytes():
-        end = time.thread_time() + STEP_COST
-        while time.thread_time() < end:
-            pass
+        spin()
         connection.send_bytes(b"a")
 
 

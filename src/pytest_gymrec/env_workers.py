@@ -25,7 +25,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium.vector.utils import CloudpickleWrapper
 
-from .episodes import EnvFactory, _describe_exception
+from .episodes import _ARRAY_SPACES, EnvFactory, _describe_exception
 
 # Requests (main -> worker), each the first byte of a message.
 _RESET = b"R"  # + pickled seed
@@ -61,9 +61,7 @@ class _ArrayLayout:
     MultiDiscrete): such values travel as raw bytes."""
 
     def __init__(self, space: gym.spaces.Space[Any]) -> None:
-        array = isinstance(
-            space, (gym.spaces.Box, gym.spaces.MultiBinary, gym.spaces.MultiDiscrete)
-        )
+        array = isinstance(space, _ARRAY_SPACES)
         self.dtype: np.dtype[Any] | None = space.dtype if array else None
         self.shape: tuple[int, ...] = tuple(space.shape or ()) if array else ()
 

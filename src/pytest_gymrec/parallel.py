@@ -335,6 +335,12 @@ class _Engine(abc.ABC):
     def stop(self) -> None:
         self.limit = 0
 
+    def reset_raised(self, position: int, description: str) -> GymrecEnvError:
+        """The error when the reset that starts ``position``'s episode raised."""
+        return GymrecEnvError(
+            f"{self._terms.label}: reset(seed={self.seeds[position]}) raised {description}"
+        )
+
     @abc.abstractmethod
     def close(self) -> None:
         """Release what the engine started (envs, pending chunks)."""
@@ -431,7 +437,7 @@ class _VectorEngine(_Engine):
                 continue
             if errors is not None and info[f"_{_ERROR_KEY}"][slot]:
                 self._abandon(slot)
-                self._crash_before_episode(position, str(errors[slot]))
+                self.crash(position, self.reset_raised(position, str(errors[slot])))
                 continue
             seed = self.seeds[position]
             self._in_progress[slot] = _Unfinished(seed)
@@ -692,14 +698,6 @@ class _VectorEngine(_Engine):
             self._finish(slot, error=text)
         self.crash(running[0][0], error)
 
-    def _crash_before_episode(self, position: int, description: str) -> None:
-        self.crash(
-            position,
-            GymrecEnvError(
-                f"{self._terms.label}: reset(seed={self.seeds[position]}) raised {description}"
-            ),
-        )
-
     def crash(self, position: int, error: Exception) -> None:
         super().crash(position, error)
         # Episodes after the crash are abandoned mid-way: one by one, they would never have run.
@@ -909,9 +907,7 @@ class _ServedEngine(_Engine):
                 try:
                     observation, _ = recorder.reset(seed=seed)
                 except Exception as exc:
-                    raise GymrecEnvError(
-                        f"{self._terms.label}: reset(seed={seed}) raised {_describe_exception(exc)}"
-                    ) from None
+                    raise self.reset_raised(position, _describe_exception(exc)) from None
                 if self._space_states is not None:
                     self._space_states.start(slot.index, seed)
             else:
